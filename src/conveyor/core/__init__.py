@@ -1,0 +1,1 @@
+"""Domain core: model, state machine, admission, errors, service. Knows nothing of HTTP or SQL."""

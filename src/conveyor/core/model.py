@@ -1,0 +1,213 @@
+"""The domain model: plain dataclasses shared by every part.
+
+The core owns these shapes so that the store, the API and the worker agree on
+one vocabulary (see DESIGN.md); none of them may add fields the others cannot
+see.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class Status(enum.StrEnum):
+    CREATED = "created"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    CANCELLING = "cancelling"
+    FORCE_CANCELLING = "force_cancelling"
+    KILL_CANCELLING = "kill_cancelling"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        return self in ACTIVE
+
+    @property
+    def is_waiting(self) -> bool:
+        return self in WAITING
+
+
+TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED})
+ACTIVE = frozenset(
+    {
+        Status.PENDING,
+        Status.RUNNING,
+        Status.PAUSING,
+        Status.CANCELLING,
+        Status.FORCE_CANCELLING,
+        Status.KILL_CANCELLING,
+    }
+)
+WAITING = frozenset({Status.CREATED, Status.SCHEDULED, Status.QUEUED, Status.PAUSED})
+#: Statuses in which a worker holds the execution under a lease.
+HELD = frozenset(
+    {Status.RUNNING, Status.PAUSING, Status.CANCELLING, Status.FORCE_CANCELLING, Status.KILL_CANCELLING}
+)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """Why an execution failed, in a form every interface can show."""
+
+    type: str
+    message: str
+    traceback: str | None = None
+
+    def to_dict(self) -> JSON:
+        out: JSON = {"type": self.type, "message": self.message}
+        if self.traceback:
+            out["traceback"] = self.traceback
+        return out
+
+    @classmethod
+    def from_dict(cls, data: JSON | None) -> ErrorInfo | None:
+        if not data:
+            return None
+        return cls(
+            type=str(data.get("type", "Error")),
+            message=str(data.get("message", "")),
+            traceback=data.get("traceback"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One run of a workflow. Immutable: changes go through `core.states.transition`."""
+
+    id: str
+    workflow: str
+    status: Status
+    created_at: datetime
+    parameters: JSON = field(default_factory=dict)
+    target: str | None = None
+    queue: str = "default"
+    priority: int = 0
+    is_system: bool = False
+    dry_run: bool = False
+    force: bool = False
+    created_by: str | None = None
+    scheduled_for: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    attempt: int = 0
+    max_attempts: int = 1
+    retry_backoff: float = 1.0
+    timeout: float | None = None
+    retention: float | None = None
+    expires_at: datetime | None = None
+    worker_id: str | None = None
+    lease_expires_at: datetime | None = None
+    total_operations: int | None = None
+    finished_operations: int | None = None
+    result: Any = None
+    error: ErrorInfo | None = None
+    state: JSON | None = None
+    idempotency_key: str | None = None
+    group_id: str | None = None
+    updated_at: datetime | None = None
+
+    def evolve(self, **changes: Any) -> Execution:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An append-only record of something that happened to an execution."""
+
+    execution_id: str
+    kind: str  # status | message | progress | log
+    ts: datetime
+    message: str = ""
+    level: str = "info"
+    data: JSON | None = None
+    seq: int | None = None  # assigned by the store; increases within the store
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowInfo:
+    """What the service needs to know about a workflow to start it, wherever its code runs."""
+
+    name: str
+    parameters_schema: JSON = field(default_factory=lambda: {"type": "object"})
+    description: str = ""
+    system: bool = False
+    timeout: float | None = None
+    max_attempts: int = 1
+    retry_backoff: float = 1.0
+    queue: str = "default"
+    isolation: str = "inline"
+    retention: float | None = None
+    allow_custom_parameters: bool = False
+
+    def to_dict(self) -> JSON:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters_schema": self.parameters_schema,
+            "system": self.system,
+            "timeout": self.timeout,
+            "max_attempts": self.max_attempts,
+            "retry_backoff": self.retry_backoff,
+            "queue": self.queue,
+            "isolation": self.isolation,
+            "retention": self.retention,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: str
+    name: str
+    role: Role
+    created_at: datetime
+    token_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionFilter:
+    """Filters for listing, counting and bulk-deleting executions. Empty means any."""
+
+    ids: tuple[str, ...] = ()
+    statuses: tuple[Status, ...] = ()
+    workflows: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    created_by: tuple[str, ...] = ()
+    group_id: str | None = None
+    is_system: bool | None = None
+    dry_run: bool | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    ended_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Execution]
+    next_cursor: str | None
+
+
+#: Fields a list may sort by; each is indexed (see store.schema).
+SORTABLE_FIELDS = ("id", "created_at", "status", "workflow", "target", "priority", "ended_at", "started_at")

@@ -1,0 +1,127 @@
+"""The Store protocol: everything the service, worker and background loop need from storage.
+
+Each method is one atomic operation. Implementations (store/sqlite.py,
+store/postgres.py) must make them safe against concurrent callers in other
+threads and other processes sharing the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from conveyor.core.model import (
+    Event,
+    Execution,
+    ExecutionFilter,
+    Page,
+    Status,
+    Token,
+    WorkflowInfo,
+)
+
+#: A pure step applied to the current row inside the store's transaction.
+Step = Callable[[Execution], Execution]
+
+
+class Store(Protocol):
+    # --- lifecycle -------------------------------------------------------------
+    def close(self) -> None: ...
+
+    # --- workflows known to workers ----------------------------------------------
+    def upsert_workflows(self, infos: Sequence[WorkflowInfo]) -> None: ...
+    def list_workflows(self) -> list[WorkflowInfo]: ...
+
+    # --- executions ----------------------------------------------------------------
+    def start(
+        self, executions: Sequence[Execution], *, refuse_blocked: bool, now: datetime
+    ) -> list[Execution]:
+        """Insert new executions and admit them in the same transaction.
+
+        Each comes in `queued` (due now) or `scheduled`; a queued one leaves as
+        `pending` when admission lets it start. With `refuse_blocked`, a queued
+        one that cannot start raises ExistingRunningExecution and nothing of
+        the call is written. An execution whose idempotency key is already
+        stored is not inserted: the stored one is returned in its place.
+        """
+        ...
+
+    def get(self, execution_id: str) -> Execution | None: ...
+    def list(
+        self, flt: ExecutionFilter, *, sort: Sequence[str], limit: int, cursor: str | None
+    ) -> Page: ...
+    def count(self, flt: ExecutionFilter) -> int: ...
+
+    def apply(
+        self, execution_id: str, step: Step, *, now: datetime, events: Sequence[Event] = ()
+    ) -> Execution:
+        """Read the row, compute `step(row)`, write it with a compare-and-set on the status.
+
+        Retries when another writer won the race; raises NotFound for an
+        unknown id and whatever `step` raises (IllegalTransition). When the
+        write frees an active slot or queues the execution, admission runs in
+        the same transaction. Returns the written execution.
+        """
+        ...
+
+    def delete(self, execution_ids: Sequence[str]) -> int: ...
+    def delete_finished(self, flt: ExecutionFilter, *, keep_last: int | None) -> int:
+        """Delete terminal executions matching `flt`, keeping the newest `keep_last`."""
+        ...
+
+    # --- worker side -----------------------------------------------------------
+    def claim(
+        self, worker_id: str, queues: Sequence[str], limit: int, *, now: datetime, lease_until: datetime
+    ) -> list[Execution]:
+        """Move up to `limit` pending executions of `queues` to running, held by `worker_id`."""
+        ...
+
+    def heartbeat(
+        self, worker_id: str, execution_ids: Sequence[str], *, lease_until: datetime
+    ) -> dict[str, Status]:
+        """Extend the leases of what `worker_id` still holds; answer each id's current status.
+
+        An id missing from the answer is no longer this worker's (deleted,
+        force-cancelled, or its lease was reaped).
+        """
+        ...
+
+    def finish(self, results: Sequence[tuple[str, str, Step]], *, now: datetime) -> list[Execution | None]:
+        """Apply final steps for several executions at once: (id, worker_id, step).
+
+        A step only applies while the row is still held by that worker; the
+        answer holds None for the ones that were not (force-cancelled, reaped).
+        """
+        ...
+
+    def set_progress(
+        self, worker_id: str, execution_id: str, finished: int | None, total: int | None, state: Any
+    ) -> bool: ...
+
+    # --- background duties -------------------------------------------------------
+    def promote_due(self, *, now: datetime, limit: int = 1000) -> int:
+        """Scheduled executions whose time has come go to the queue (and through admission)."""
+        ...
+
+    def admit_queued(self, *, now: datetime) -> int: ...
+    def reap_expired_leases(self, *, now: datetime, limit: int = 1000) -> int: ...
+    def delete_expired(self, *, now: datetime, limit: int = 10000) -> int: ...
+    def next_due_at(self) -> datetime | None:
+        """The earliest `scheduled_for` of a scheduled execution, so the loop can sleep until then."""
+        ...
+
+    # --- events --------------------------------------------------------------------
+    def add_events(self, events: Sequence[Event]) -> None: ...
+    def list_events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]: ...
+
+    # --- auth and idempotency ---------------------------------------------------
+    def add_token(self, token: Token) -> None: ...
+    def find_token(self, token_hash: str) -> Token | None: ...
+    def list_tokens(self) -> list[Token]: ...
+    def delete_token(self, token_id: str) -> bool: ...
+    def count_tokens(self) -> int: ...
+    def get_idempotent(self, key: str) -> tuple[int, str] | None: ...
+    def put_idempotent(self, key: str, status_code: int, body: str, *, now: datetime) -> tuple[int, str]:
+        """Store the first answer for `key`; if one is already stored, return that one instead."""
+        ...

@@ -1,0 +1,225 @@
+"""Use cases: what a caller may do with executions, whatever interface it comes through.
+
+The API, the dialects, the worker and the background loop all go through
+here, so validation, admission and the state machine apply the same way
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from conveyor.core import states
+from conveyor.core.catalog import WorkflowCatalog
+from conveyor.core.clock import Clock, SystemClock
+from conveyor.core.errors import Conflict, InvalidRequest, NotFound, UnknownWorkflow
+from conveyor.core.ids import new_id
+from conveyor.core.model import (
+    JSON,
+    ErrorInfo,
+    Event,
+    Execution,
+    ExecutionFilter,
+    Page,
+    Status,
+    WorkflowInfo,
+)
+from conveyor.core.ports import Store
+
+DEFAULT_RETENTION = 7 * 24 * 3600.0
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class StartRequest:
+    workflow: str
+    parameters: JSON = field(default_factory=dict)
+    target: str | None = None
+    queue: bool = False
+    force: bool = False
+    dry_run: bool = False
+    schedule: datetime | None = None
+    priority: int = 0
+    idempotency_key: str | None = None
+    allow_custom_parameters: bool = False
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    retention: float = DEFAULT_RETENTION
+
+
+class ExecutionService:
+    def __init__(
+        self,
+        store: Store,
+        catalog: WorkflowCatalog,
+        *,
+        clock: Clock | None = None,
+        settings: ServiceSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.clock = clock or SystemClock()
+        self.settings = settings or ServiceSettings()
+
+    # --- starting ------------------------------------------------------------
+
+    def start(self, req: StartRequest) -> Execution:
+        return self.start_many([req], refuse_blocked=not req.queue)[0]
+
+    def start_many(self, reqs: Sequence[StartRequest], *, refuse_blocked: bool = False) -> list[Execution]:
+        """Validate every request first, then write them all in one store call: all or nothing."""
+        now = self.clock.now()
+        built = [self._build(req, now) for req in reqs]
+        return self.store.start(built, refuse_blocked=refuse_blocked, now=now)
+
+    def _build(self, req: StartRequest, now: datetime) -> Execution:
+        info = self.workflow(req.workflow)
+        params = self.catalog.validate(
+            req.workflow, dict(req.parameters), allow_custom=req.allow_custom_parameters
+        )
+        if req.target is not None and not req.target.strip():
+            raise InvalidRequest("target must be a non-empty name when given", {"field": "target"})
+        due_later = req.schedule is not None and req.schedule > now
+        retention = info.retention if info.retention is not None else self.settings.retention
+        return Execution(
+            id=new_id(),
+            workflow=req.workflow,
+            status=Status.SCHEDULED if due_later else Status.QUEUED,
+            created_at=now,
+            updated_at=now,
+            parameters=params,
+            target=req.target,
+            queue=info.queue,
+            priority=req.priority,
+            is_system=info.system,
+            dry_run=req.dry_run,
+            force=req.force,
+            created_by=req.created_by,
+            scheduled_for=req.schedule if due_later else None,
+            max_attempts=info.max_attempts,
+            retry_backoff=info.retry_backoff,
+            timeout=info.timeout,
+            retention=retention,
+            idempotency_key=req.idempotency_key,
+        )
+
+    # --- reading -----------------------------------------------------------------
+
+    def get(self, execution_id: str) -> Execution:
+        ex = self.store.get(execution_id)
+        if ex is None:
+            raise NotFound("execution", execution_id)
+        return ex
+
+    def list(
+        self,
+        flt: ExecutionFilter,
+        *,
+        sort: Sequence[str] = ("-id",),
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}", {"field": "limit"})
+        return self.store.list(flt, sort=sort, limit=limit, cursor=cursor)
+
+    def count(self, flt: ExecutionFilter) -> int:
+        return self.store.count(flt)
+
+    def events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]:
+        self.get(execution_id)
+        return self.store.list_events(execution_id, after=after, limit=limit)
+
+    def workflows(self) -> list[WorkflowInfo]:
+        return self.catalog.all()
+
+    def workflow(self, name: str) -> WorkflowInfo:
+        info = self.catalog.get(name)
+        if info is None:
+            raise UnknownWorkflow(name, [w.name for w in self.catalog.all()])
+        return info
+
+    # --- actions -----------------------------------------------------------------
+
+    def _apply(self, execution_id: str, event: states.Event) -> Execution:
+        return self.store.apply(execution_id, lambda ex: states.transition(ex, event), now=self.clock.now())
+
+    def cancel(self, execution_id: str, mode: str = "cancel") -> Execution:
+        if mode not in ("cancel", "force", "kill"):
+            raise InvalidRequest(f"unknown cancel mode {mode!r}; use cancel, force or kill", {"field": "mode"})
+        return self._apply(execution_id, states.RequestCancel(self.clock.now(), mode))
+
+    def pause(self, execution_id: str) -> Execution:
+        return self._apply(execution_id, states.RequestPause(self.clock.now()))
+
+    def resume(self, execution_id: str, *, force: bool = False) -> Execution:
+        return self._apply(execution_id, states.Resume(self.clock.now(), force))
+
+    def requeue(self, execution_id: str) -> Execution:
+        return self._apply(execution_id, states.Requeue(self.clock.now()))
+
+    def report(
+        self,
+        execution_id: str,
+        status: Status,
+        *,
+        error: ErrorInfo | None = None,
+        result: Any = None,
+    ) -> Execution:
+        """A status change reported by an external (non-Python) worker, through the same graph."""
+        return self._apply(execution_id, states.Report(self.clock.now(), status, error, result))
+
+    def message(self, execution_id: str, text: str, *, level: str = "info", kind: str = "message") -> None:
+        self.get(execution_id)
+        self.store.add_events([Event(execution_id, kind, self.clock.now(), text, level)])
+
+    # --- deleting ----------------------------------------------------------------
+
+    def delete(self, execution_id: str) -> None:
+        ex = self.get(execution_id)
+        if ex.status.is_active:
+            raise Conflict(
+                f"execution {execution_id} is {ex.status}; cancel it before deleting it",
+                {"status": str(ex.status)},
+            )
+        self.store.delete([execution_id])
+
+    def delete_finished(
+        self,
+        flt: ExecutionFilter,
+        *,
+        to_datetime: datetime | None = None,
+        keep_last: int | None = None,
+    ) -> int:
+        if to_datetime is not None and keep_last is not None:
+            raise InvalidRequest("to_datetime and keep_last cannot be used together", {"field": "keep_last"})
+        if keep_last is not None and keep_last < 0:
+            raise InvalidRequest("keep_last must be zero or more", {"field": "keep_last"})
+        if to_datetime is not None:
+            flt = ExecutionFilter(**{**_filter_dict(flt), "ended_before": to_datetime})
+        return self.store.delete_finished(flt, keep_last=keep_last)
+
+    # --- background duties (called by the scheduler loop) ------------------------
+
+    def tick(self) -> dict[str, int]:
+        """One round of housekeeping; returns how much each duty did."""
+        now = self.clock.now()
+        return {
+            "promoted": self.store.promote_due(now=now),
+            "reaped": self.store.reap_expired_leases(now=now),
+            "admitted": self.store.admit_queued(now=now),
+            "deleted": self.store.delete_expired(now=now),
+        }
+
+    def lease_until(self, seconds: float) -> datetime:
+        return self.clock.now() + timedelta(seconds=seconds)
+
+
+def _filter_dict(flt: ExecutionFilter) -> dict[str, Any]:
+    return {name: getattr(flt, name) for name in flt.__slots__}  # type: ignore[attr-defined]

@@ -1,0 +1,141 @@
+"""The tables, as SQLAlchemy Core metadata: the one description Alembic migrations are checked against.
+
+Times are stored as seconds since the epoch (REAL / double precision): the
+same representation on both stores, cheap to compare in indexes, and free of
+driver time-zone conversions. JSON columns hold JSON text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+ACTIVE_SQL = "('pending','running','pausing','cancelling','force_cancelling','kill_cancelling')"
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workflow", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("target", String(200)),
+    Column("queue", String(100), nullable=False, server_default="default"),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("is_system", Boolean, nullable=False, server_default=text("false")),
+    Column("dry_run", Boolean, nullable=False, server_default=text("false")),
+    Column("force", Boolean, nullable=False, server_default=text("false")),
+    Column("created_by", String(200)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float),
+    Column("scheduled_for", Float),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False, server_default="1"),
+    Column("retry_backoff", Float, nullable=False, server_default="1"),
+    Column("timeout", Float),
+    Column("retention", Float),
+    Column("expires_at", Float),
+    Column("worker_id", String(200)),
+    Column("lease_expires_at", Float),
+    Column("total_operations", Integer),
+    Column("finished_operations", Integer),
+    Column("parameters", Text),
+    Column("result", Text),
+    Column("error", Text),
+    Column("state", Text),
+    Column("idempotency_key", String(200), unique=True),
+    Column("group_id", String(36)),
+)
+
+# Each index serves one query; the comment says which.
+Index(  # claim: the next pending work of a queue, best priority first
+    "ix_executions_pending", executions.c.queue, executions.c.priority.desc(), executions.c.id,
+    sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
+)  # fmt: skip
+Index(  # admission: queued executions in admission order
+    "ix_executions_queued", executions.c.priority.desc(), executions.c.id,
+    sqlite_where=text("status = 'queued'"), postgresql_where=text("status = 'queued'"),
+)  # fmt: skip
+Index(  # promotion of due scheduled executions
+    "ix_executions_scheduled", executions.c.scheduled_for,
+    sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'"),
+)  # fmt: skip
+Index(  # lease reaping
+    "ix_executions_lease", executions.c.lease_expires_at,
+    sqlite_where=text("lease_expires_at IS NOT NULL"), postgresql_where=text("lease_expires_at IS NOT NULL"),
+)  # fmt: skip
+Index(  # retention
+    "ix_executions_expires", executions.c.expires_at,
+    sqlite_where=text("expires_at IS NOT NULL"), postgresql_where=text("expires_at IS NOT NULL"),
+)  # fmt: skip
+Index("ix_executions_status", executions.c.status, executions.c.id)  # list/count by status; occupancy
+Index("ix_executions_workflow", executions.c.workflow, executions.c.id)
+Index("ix_executions_target", executions.c.target, executions.c.id)
+Index("ix_executions_target_status", executions.c.target, executions.c.status)  # per-target occupancy
+Index("ix_executions_created_by", executions.c.created_by, executions.c.id)
+Index("ix_executions_group", executions.c.group_id, executions.c.id)
+Index("ix_executions_ended", executions.c.ended_at)  # delete finished up to a time
+Index("ix_executions_created", executions.c.created_at)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("execution_id", String(36), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("level", String(10), nullable=False, server_default="info"),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("data", Text),
+)
+Index("ix_events_execution", events.c.execution_id, events.c.seq)
+
+workflows = Table(
+    "workflows",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("info", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("max_concurrent", Integer, nullable=False, server_default="1"),
+    Column("labels", Text),
+    Column("created_at", Float, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("status_code", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_idempotency_created", idempotency_keys.c.created_at)
