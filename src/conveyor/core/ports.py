@@ -77,6 +77,22 @@ class Store(Protocol):
         """Move up to `limit` pending executions of `queues` to running, held by `worker_id`."""
         ...
 
+    def has_pending(self, queues: Sequence[str]) -> bool:
+        """A cheap read: is anything waiting for a worker of these queues?"""
+        ...
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until new pending work may exist (a signal) or `timeout` passes; True if signalled.
+
+        SQLite signals writes made in this process; PostgreSQL relays NOTIFY from
+        every process. Callers still poll with `timeout` as a fallback.
+        """
+        ...
+
+    def wake_workers(self) -> None:
+        """Wake whoever waits in `wait_for_work` (shutdown, tests)."""
+        ...
+
     def heartbeat(
         self, worker_id: str, execution_ids: Sequence[str], *, lease_until: datetime
     ) -> dict[str, Status]:

@@ -284,4 +284,7 @@ def _report(
         changes["error"] = error or ErrorInfo("Error", "reported failed")
     if to is S.QUEUED:
         changes.update(ended_at=None, expires_at=None, worker_id=None, lease_expires_at=None)
+    if to is S.SCHEDULED:  # without a due time it would never be promoted; a retry waits out the backoff
+        due = now + timedelta(seconds=backoff_delay(ex)) if ex.status in HELD else ex.scheduled_for or now
+        changes.update(scheduled_for=due, worker_id=None, lease_expires_at=None)
     return _move(ex, to, event, **changes)

@@ -67,6 +67,8 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._work_signal = threading.Event()
+        self._signal_on_commit = False  # only touched while holding the write lock
 
     # --- connections ----------------------------------------------------------
 
@@ -98,9 +100,13 @@ class SQLiteStore:
             try:
                 yield conn
             except BaseException:
+                self._signal_on_commit = False
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            if self._signal_on_commit:
+                self._signal_on_commit = False
+                self._work_signal.set()
 
     def close(self) -> None:
         with self._write_lock:
@@ -182,6 +188,8 @@ class SQLiteStore:
             (admission.Candidate(e.id, e.target, e.is_system, e.force) for e in queued), occ
         )
         self._write(conn, [(by_id[c.id], states.transition(by_id[c.id], states.Admit())) for c in picked], now)
+        if picked:
+            self._signal_on_commit = True  # workers must not look before the rows are visible
         return len(picked)
 
     # --- workflows ---------------------------------------------------------------
@@ -214,6 +222,8 @@ class SQLiteStore:
             if decided:
                 conn.executemany(INSERT_EXECUTION, [rows.execution_to_row(e) for e in decided])
                 self._insert_events(conn, [rows.status_event(None, e, now) for e in decided])
+        if any(e.status is Status.PENDING for e in decided):
+            self._work_signal.set()
         by_id = {e.id: e for e in decided}
         return [existing[e.idempotency_key] if e.idempotency_key in existing else by_id[e.id] for e in executions]
 
@@ -346,6 +356,21 @@ class SQLiteStore:
             )
             event = states.Claim(worker_id, now, lease_until)
             return self._write(conn, [(e, states.transition(e, event)) for e in pending], now)
+
+    def has_pending(self, queues: Sequence[str]) -> bool:
+        marks = ", ".join("?" * len(queues))
+        row = self._reader().execute(
+            f"SELECT 1 FROM executions WHERE status = 'pending' AND queue IN ({marks}) LIMIT 1", list(queues)
+        ).fetchone()
+        return row is not None
+
+    def wait_for_work(self, timeout: float) -> bool:
+        signalled = self._work_signal.wait(timeout)
+        self._work_signal.clear()
+        return signalled
+
+    def wake_workers(self) -> None:
+        self._work_signal.set()
 
     def heartbeat(
         self, worker_id: str, execution_ids: Sequence[str], *, lease_until: datetime

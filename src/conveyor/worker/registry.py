@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -127,6 +129,8 @@ def _lenient(model: type[BaseModel]) -> type[BaseModel]:
 
 def load_apps(specs: tuple[str, ...] | list[str]) -> App:
     """Import 'pkg.module' or 'pkg.module:attr' and merge every App found into one."""
+    if os.getcwd() not in sys.path:  # like uvicorn: modules next to where you run the command load
+        sys.path.insert(0, os.getcwd())
     merged = App()
     for spec in specs:
         module_name, _, attr = spec.partition(":")

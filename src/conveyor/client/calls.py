@@ -1,0 +1,231 @@
+"""Every API call as a plain `Call` value: method, path, query, body, headers.
+
+The sync and async clients differ only in how they send a request, so the
+knowledge of the contract (docs/api.md: paths, field names, how filters are
+spelled) lives here once, as pure functions both of them use and tests can
+check without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from conveyor.client.models import JSON, StartSpec, format_datetime
+
+#: Filters `GET /executions`, `/executions/count` and `DELETE /executions` accept.
+FILTERS = (
+    "status",
+    "workflow",
+    "target",
+    "queue",
+    "created_by",
+    "group_id",
+    "is_system",
+    "dry_run",
+    "created_after",
+    "created_before",
+)
+#: The largest page the server hands out (docs/api.md: limit 1-1000).
+MAX_PAGE = 1000
+CANCEL_MODES = ("cancel", "force", "kill")
+
+FilterValue = str | Sequence[str] | bool | datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _seg(value: str) -> str:
+    """One path segment: ids and names come from users, so they are escaped rather than trusted."""
+    if not value:
+        raise ValueError("an id or name must be a non-empty string")
+    return quote(str(value), safe="")
+
+
+def _idem(key: str | None) -> dict[str, str]:
+    return {"Idempotency-Key": key} if key else {}
+
+
+def _join(value: str | Iterable[str]) -> str:
+    if isinstance(value, str):
+        return value
+    return ",".join(str(v) for v in value)
+
+
+def filter_params(filters: Mapping[str, FilterValue]) -> dict[str, str]:
+    """Query parameters for the list filters.
+
+    Lists become comma-separated (the server's spelling for "any of"),
+    booleans `true`/`false`, datetimes ISO in UTC. Unknown names raise
+    TypeError here, since the server would otherwise reject them only after
+    a round trip, or worse, ignore them and return everything.
+    """
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise TypeError(f"unknown filter(s): {', '.join(sorted(unknown))}; known: {', '.join(FILTERS)}")
+    out: dict[str, str] = {}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        elif isinstance(value, datetime):
+            out[name] = format_datetime(value)
+        else:
+            joined = _join(value)
+            if joined:
+                out[name] = joined
+    return out
+
+
+# --- executions ------------------------------------------------------------------
+
+
+def start(spec: StartSpec, idempotency_key: str | None = None) -> Call:
+    return Call("POST", "/executions", json=spec.to_body(), headers=_idem(idempotency_key))
+
+
+def start_many(
+    specs: Iterable[StartSpec | JSON], *, queue: bool = True, idempotency_key: str | None = None
+) -> Call:
+    body = {"executions": [StartSpec.coerce(s).to_body() for s in specs], "queue": queue}
+    return Call("POST", "/executions:bulk", json=body, headers=_idem(idempotency_key))
+
+
+def get(execution_id: str, include: str | Sequence[str] | None = None) -> Call:
+    params = {"include": _join(include)} if include else {}
+    return Call("GET", f"/executions/{_seg(execution_id)}", params=params)
+
+
+def list_page(
+    filters: Mapping[str, FilterValue],
+    *,
+    sort: str | Sequence[str] | None,
+    include: str | Sequence[str] | None,
+    limit: int,
+    cursor: str | None,
+) -> Call:
+    params = filter_params(filters)
+    if sort:
+        params["sort"] = _join(sort)
+    if include:
+        params["include"] = _join(include)
+    params["limit"] = str(limit)
+    if cursor:
+        params["cursor"] = cursor
+    return Call("GET", "/executions", params=params)
+
+
+def count(filters: Mapping[str, FilterValue]) -> Call:
+    return Call("GET", "/executions/count", params=filter_params(filters))
+
+
+def cancel(execution_id: str, *, force: bool = False, kill: bool = False) -> Call:
+    if force and kill:
+        raise ValueError("choose either force or kill, not both: kill already implies a forced stop")
+    mode = "kill" if kill else "force" if force else "cancel"
+    return Call("POST", f"/executions/{_seg(execution_id)}/cancel", json={"mode": mode})
+
+
+def action(execution_id: str, name: str, body: JSON | None = None) -> Call:
+    """pause / requeue / resume: actions whose only input is the execution (and resume's force)."""
+    return Call("POST", f"/executions/{_seg(execution_id)}/{name}", json=body if body is not None else {})
+
+
+def update_status(execution_id: str, status: str, error: JSON | str | None, result: Any) -> Call:
+    body: JSON = {"status": str(status)}
+    if error is not None:
+        body["error"] = error
+    if result is not None:
+        body["result"] = result
+    return Call("PATCH", f"/executions/{_seg(execution_id)}", json=body)
+
+
+def message(execution_id: str, text: str, level: str) -> Call:
+    return Call(
+        "POST", f"/executions/{_seg(execution_id)}/messages", json={"message": text, "level": level}
+    )
+
+
+def delete(execution_id: str) -> Call:
+    return Call("DELETE", f"/executions/{_seg(execution_id)}")
+
+
+def delete_finished(
+    to_datetime: datetime | str | None, keep_last: int | None, filters: Mapping[str, FilterValue]
+) -> Call:
+    if to_datetime is not None and keep_last is not None:
+        raise ValueError("pass either to_datetime or keep_last, not both")
+    params = filter_params(filters)
+    if to_datetime is not None:
+        params["to_datetime"] = format_datetime(to_datetime)
+    if keep_last is not None:
+        params["keep_last"] = str(keep_last)
+    return Call("DELETE", "/executions", params=params)
+
+
+def events(execution_id: str, after: int, limit: int) -> Call:
+    return Call(
+        "GET",
+        f"/executions/{_seg(execution_id)}/events",
+        params={"after": str(after), "limit": str(limit)},
+    )
+
+
+def event_stream(execution_id: str, after: int) -> Call:
+    # Sent both ways: `after` for the first connection, Last-Event-ID as SSE clients do on reconnects.
+    headers = {"Accept": "text/event-stream"}
+    if after:
+        headers["Last-Event-ID"] = str(after)
+    return Call(
+        "GET",
+        f"/executions/{_seg(execution_id)}/events/stream",
+        params={"after": str(after)},
+        headers=headers,
+    )
+
+
+# --- workflows, tokens, health ---------------------------------------------------
+
+
+def workflows() -> Call:
+    return Call("GET", "/workflows")
+
+
+def workflow(name: str) -> Call:
+    return Call("GET", f"/workflows/{_seg(name)}")
+
+
+def token_create(name: str, role: str) -> Call:
+    return Call("POST", "/tokens", json={"name": name, "role": role})
+
+
+def token_list() -> Call:
+    return Call("GET", "/tokens")
+
+
+def token_delete(token_id: str) -> Call:
+    return Call("DELETE", f"/tokens/{_seg(token_id)}")
+
+
+def health() -> Call:
+    return Call("GET", "/health")
+
+
+def page_limit(page_size: int, limit: int | None, yielded: int) -> int:
+    """How many items to ask for next: never more than the caller still wants, never over MAX_PAGE."""
+    if not 1 <= page_size <= MAX_PAGE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
+    if limit is None:
+        return page_size
+    return max(1, min(page_size, limit - yielded))

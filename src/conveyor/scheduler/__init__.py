@@ -1,0 +1,1 @@
+"""Background duties: promotion of due executions, lease reaping, admission, retention."""

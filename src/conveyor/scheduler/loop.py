@@ -1,0 +1,59 @@
+"""The background loop: the duties no request triggers.
+
+Promotes scheduled executions when due, reaps expired leases (the worker
+died: requeue or fail with WorkerLost), admits queued work when capacity
+frees, and deletes executions whose retention has run out. Each duty is one
+atomic store operation, so every server may run this loop at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from conveyor.core.service import ExecutionService
+
+log = logging.getLogger("conveyor.scheduler")
+
+
+class BackgroundLoop:
+    def __init__(self, service: ExecutionService, *, interval: float = 1.0) -> None:
+        self.service = service
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.rounds = 0
+
+    def run_once(self) -> dict[str, int]:
+        done = self.service.tick()
+        self.rounds += 1
+        if any(done.values()):
+            log.debug("background round: %s", done)
+        return done
+
+    def _sleep_seconds(self) -> float:
+        """Until the next round, or sooner when a scheduled execution falls due before it."""
+        due = self.service.store.next_due_at()
+        if due is None:
+            return self.interval
+        wait = (due - self.service.clock.now()).total_seconds()
+        return max(0.001, min(self.interval, wait))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+                pause = self._sleep_seconds()
+            except Exception:
+                log.exception("background round failed; trying again")
+                pause = self.interval
+            self._stop.wait(pause)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="conveyor-background", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,1 @@
+"""Workflow registry, the handler context, and the worker runtime."""

@@ -1,0 +1,390 @@
+"""The worker: claims admitted executions, runs their handlers, reports how they ended.
+
+Threads, each with one job:
+- the claim loop takes pending work while slots are free and hands it to the pool;
+- the pool runs handlers (sync ones directly, async ones in their own event loop,
+  `isolation="process"` ones in a child process it can kill);
+- the heartbeat loop extends leases and brings back cancel/pause requests;
+- the completer writes outcomes in batches, so a busy worker pays one
+  transaction for many executions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from conveyor.core import states
+from conveyor.core.clock import Clock, SystemClock
+from conveyor.core.model import ErrorInfo, Event, Execution, Status
+from conveyor.core.ports import Step, Store
+from conveyor.worker.context import (
+    CancelRequested,
+    Channel,
+    Context,
+    ExecutionFacts,
+    PauseRequested,
+)
+from conveyor.worker.registry import App, WorkflowDef
+
+log = logging.getLogger("conveyor.worker")
+
+PROGRESS_FLUSH_SECONDS = 0.25
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    concurrency: int = 8
+    queues: tuple[str, ...] = ("default",)
+    lease_seconds: float = 30.0
+    #: Longest sleep of an idle claim loop when nothing in this process signals new work.
+    poll_interval: float = 0.05
+    #: Seconds to let running handlers finish on shutdown before leaving them to lease expiry.
+    shutdown_grace: float = 10.0
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return min(self.lease_seconds / 3, 1.0)
+
+
+@dataclass(eq=False)
+class Running:
+    """What the worker knows of one execution it holds."""
+
+    execution: Execution
+    workflow: WorkflowDef | None  # None: this worker does not have the workflow's code
+    started: float = field(default_factory=time.monotonic)
+    request: str | None = None  # cancel | pause | kill, from the heartbeat
+    lost: bool = False  # no longer ours: force-cancelled, deleted or reaped
+    finished: threading.Event = field(default_factory=threading.Event)
+    timed_out: bool = False
+    last_progress_flush: float = 0.0
+    pending_progress: tuple[int | None, int | None] | None = None
+    last_state_save: float = 0.0
+
+
+class InlineChannel:
+    """A context's channel when the handler runs in this process: straight to the store, throttled."""
+
+    def __init__(self, worker: Worker, run: Running) -> None:
+        self._worker = worker
+        self._run = run
+
+    def report_progress(self, finished: int | None, total: int | None) -> None:
+        run = self._run
+        run.pending_progress = (finished, total)
+        now = time.monotonic()
+        if now - run.last_progress_flush >= PROGRESS_FLUSH_SECONDS or (
+            finished is not None and finished == total
+        ):
+            self._worker.flush_progress(run)
+
+    def report_message(self, text: str, level: str, kind: str) -> None:
+        if self._run.lost:
+            return  # force-cancelled: later reports are discarded
+        ev = Event(self._run.execution.id, kind, self._worker.clock.now(), text, level)
+        self._worker.store.add_events([ev])
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        run = self._run
+        now = time.monotonic()
+        if now - run.last_state_save < PROGRESS_FLUSH_SECONDS:
+            return  # the final outcome writes the state anyway
+        run.last_state_save = now
+        self._worker.store.set_progress(self._worker.worker_id, run.execution.id, None, None, state)
+
+    def requested(self) -> str | None:
+        run = self._run
+        if run.lost or run.timed_out or run.request in ("cancel", "kill"):
+            return "cancel"
+        return run.request
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        app: App,
+        settings: WorkerSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.store = store
+        self.app = app
+        self.settings = settings or WorkerSettings()
+        self.clock = clock or SystemClock()
+        self.worker_id = worker_id or new_worker_id()
+        self._running: dict[str, Running] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()  # no more claims
+        self._halt = threading.Event()  # threads exit
+        self._slot_freed = threading.Event()
+        self._outcomes: queue.SimpleQueue[tuple[Running, Step] | None] = queue.SimpleQueue()
+        self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="conveyor-handler")
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register this worker's workflows and start its threads; returns at once."""
+        self.store.upsert_workflows(self.app.all())
+        for target, name in (
+            (self._claim_loop, "claim"), (self._heartbeat_loop, "heartbeat"), (self._completer, "completer"),
+        ):  # fmt: skip
+            t = threading.Thread(target=target, name=f"conveyor-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        log.info("worker %s started: queues %s, concurrency %d", self.worker_id,
+                 ",".join(self.settings.queues), self.settings.concurrency)  # fmt: skip
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, give running handlers `grace` seconds, then stop the threads."""
+        grace = self.settings.shutdown_grace if grace is None else grace
+        self._stop.set()
+        self.store.wake_workers()
+        deadline = time.monotonic() + grace
+        while self.held() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._halt.set()
+        self._outcomes.put(None)
+        for t in self._threads:
+            t.join(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def held(self) -> list[str]:
+        with self._lock:
+            return list(self._running)
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            self._stop.wait()
+        finally:
+            self.stop()
+
+    # --- claiming -----------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        s = self.settings
+        while not self._stop.is_set():
+            try:
+                free = s.concurrency - len(self._running)
+                claimed: list[Execution] = []
+                if free > 0 and self.store.has_pending(s.queues):
+                    now = self.clock.now()
+                    claimed = self.store.claim(
+                        self.worker_id, s.queues, free, now=now,
+                        lease_until=now + timedelta(seconds=s.lease_seconds),
+                    )  # fmt: skip
+                for ex in claimed:
+                    self._launch(ex)
+                if claimed:
+                    continue
+                if free > 0:
+                    self.store.wait_for_work(s.poll_interval)
+                else:
+                    self._slot_freed.wait(s.poll_interval)
+                    self._slot_freed.clear()
+            except Exception:
+                log.exception("claim loop error; retrying")
+                self._stop.wait(1.0)
+
+    def _launch(self, ex: Execution) -> None:
+        run = Running(ex, self.app.workflows.get(ex.workflow))
+        with self._lock:
+            self._running[ex.id] = run
+        if run.workflow is None:  # claimed by its queue, but this worker lacks the code
+            err = ErrorInfo("UnknownWorkflow", f"worker {self.worker_id} has no workflow {ex.workflow!r}")
+            self._complete(run, _fail(self.clock, err))
+            return
+        self._pool.submit(self._execute, run)
+
+    # --- running ------------------------------------------------------------------
+
+    def _facts(self, ex: Execution) -> ExecutionFacts:
+        return ExecutionFacts(
+            ex.id, ex.workflow, ex.attempt, ex.max_attempts, ex.target, ex.dry_run, ex.parameters, ex.state
+        )
+
+    def _execute(self, run: Running) -> None:
+        ex, wf = run.execution, run.workflow
+        assert wf is not None
+        try:
+            if wf.info.isolation == "process":
+                from conveyor.worker.process import run_in_child
+
+                step = run_in_child(self, run, self._facts(ex))
+            else:
+                ctx = Context(self._facts(ex), InlineChannel(self, run))
+                step = self._call_inline(run, wf, ctx)
+        except Exception as exc:  # a bug of ours, not the handler's: record it rather than lose the work
+            log.exception("worker failed running %s", ex.id)
+            step = _fail(self.clock, ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc()))
+        self._complete(run, step)
+
+    def _call_inline(self, run: Running, wf: WorkflowDef, ctx: Context) -> Step:
+        try:
+            params = wf.parse(run.execution.parameters)
+            if wf.is_async:
+                result = asyncio.run(wf.func(ctx, params))
+            else:
+                result = wf.func(ctx, params)
+        except CancelRequested:
+            return self._cancelled_or_timed_out(run)
+        except PauseRequested:
+            return _with_progress(ctx, lambda ex: states.transition(
+                ex, states.ConfirmPaused(self.clock.now(), ctx.state)))  # fmt: skip
+        except Exception as exc:
+            err = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
+            return _with_progress(ctx, _fail(self.clock, err, state=ctx.state))
+        if run.timed_out:
+            return self._cancelled_or_timed_out(run)
+        return _with_progress(ctx, lambda ex: states.transition(ex, states.Succeed(self.clock.now(), result)))
+
+    def _cancelled_or_timed_out(self, run: Running) -> Step:
+        if run.timed_out:
+            return _fail(self.clock, _timeout_error(run))
+        return lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now()))
+
+    # --- reporting ----------------------------------------------------------------
+
+    def flush_progress(self, run: Running) -> None:
+        if run.pending_progress is None or run.lost:
+            return
+        finished, total = run.pending_progress
+        run.pending_progress = None
+        run.last_progress_flush = time.monotonic()
+        self.store.set_progress(self.worker_id, run.execution.id, finished, total, None)
+
+    def _complete(self, run: Running, step: Step) -> None:
+        """Hand an outcome to the completer; the first outcome of an execution wins."""
+        if run.finished.is_set():
+            return
+        run.finished.set()
+        self._outcomes.put((run, step))
+
+    def _completer(self) -> None:
+        while True:
+            item = self._outcomes.get()
+            batch: list[tuple[Running, Step]] = []
+            stop = item is None
+            if item is not None:
+                batch.append(item)
+            while True:
+                try:
+                    more = self._outcomes.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                else:
+                    batch.append(more)
+            if batch:
+                self._write_outcomes(batch)
+            if stop:
+                return
+
+    def _write_outcomes(self, batch: list[tuple[Running, Step]]) -> None:
+        for attempt in range(5):
+            try:
+                self.store.finish(
+                    [(run.execution.id, self.worker_id, step) for run, step in batch], now=self.clock.now()
+                )
+                break
+            except Exception:
+                log.exception("could not record %d outcome(s); retry %d", len(batch), attempt + 1)
+                time.sleep(0.2 * (attempt + 1))
+        with self._lock:
+            for run, _ in batch:
+                self._running.pop(run.execution.id, None)
+        self._slot_freed.set()
+
+    # --- heartbeat, requests and timeouts ---------------------------------------------
+
+    def _heartbeat_loop(self) -> None:
+        while not self._halt.wait(self.settings.heartbeat_interval):
+            try:
+                self.beat()
+            except Exception:
+                log.exception("heartbeat failed; retrying")
+
+    def beat(self) -> None:
+        """Extend leases, pick up cancel/pause requests, enforce timeouts."""
+        with self._lock:
+            runs = [r for r in self._running.values() if not r.finished.is_set()]
+        if not runs:
+            return
+        lease_until = self.clock.now() + timedelta(seconds=self.settings.lease_seconds)
+        current = self.store.heartbeat(self.worker_id, [r.execution.id for r in runs], lease_until=lease_until)
+        now = time.monotonic()
+        for run in runs:
+            status = current.get(run.execution.id)
+            if status is None:
+                run.lost = True
+            else:
+                run.request = _REQUESTS.get(status)
+            isolated = run.workflow is not None and run.workflow.info.isolation == "process"
+            timeout = run.execution.timeout
+            if timeout is not None and now - run.started > timeout and not run.timed_out:
+                run.timed_out = True
+                if not isolated:
+                    # A thread cannot be stopped: record the timeout now; whatever the handler
+                    # returns later is discarded because the execution is no longer held.
+                    self._complete(run, _fail(self.clock, _timeout_error(run)))
+            if not isolated and (run.lost or run.request == "kill"):
+                # Inline code cannot be killed: it is released now and its later reports are dropped.
+                self._complete(run, lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now())))
+
+
+_REQUESTS = {
+    Status.CANCELLING: "cancel",
+    Status.FORCE_CANCELLING: "cancel",
+    Status.KILL_CANCELLING: "kill",
+    Status.PAUSING: "pause",
+}
+
+
+def _with_progress(ctx: Context, step: Step) -> Step:
+    """Fold the handler's last reported progress and state into its final write."""
+
+    def final(ex: Execution) -> Execution:
+        ex = ex.evolve(
+            finished_operations=ctx.finished_operations if ctx.finished_operations is not None
+            else ex.finished_operations,
+            total_operations=ctx.total_operations if ctx.total_operations is not None else ex.total_operations,
+            state=ctx.state or ex.state,
+        )  # fmt: skip
+        return step(ex)
+
+    return final
+
+
+def _fail(clock: Clock, error: ErrorInfo, *, retryable: bool = True, state: Any = None) -> Step:
+    def step(ex: Execution) -> Execution:
+        if state:
+            ex = ex.evolve(state=state)
+        return states.transition(ex, states.Fail(clock.now(), error, retryable))
+
+    return step
+
+
+def _timeout_error(run: Running) -> ErrorInfo:
+    return ErrorInfo("Timeout", f"the workflow ran longer than its timeout of {run.execution.timeout:g} s")
+
+
