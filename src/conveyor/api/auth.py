@@ -75,7 +75,9 @@ def create_token(service: ExecutionService, name: str, role: Role | str) -> tupl
         roles = ", ".join(r.value for r in Role)
         raise InvalidRequest(f"unknown role {role!r}; roles: {roles}", {"field": "role"}) from None
     secret = secrets.token_urlsafe(32)
-    token = Token(id=new_id(), name=name, role=parsed, created_at=service.clock.now(), token_hash=hash_secret(secret))
+    token = Token(
+        id=new_id(), name=name, role=parsed, created_at=service.clock.now(), token_hash=hash_secret(secret)
+    )
     service.store.add_token(token)
     return token, secret
 
@@ -143,7 +145,9 @@ class Authenticator:
             self._cache.clear()
 
 
-_bearer = HTTPBearer(auto_error=False, description="A token from `POST /api/v1/tokens` or `conveyor token create`.")
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from `POST /api/v1/tokens` or `conveyor token create`."
+)
 
 
 def current_principal(

@@ -9,14 +9,17 @@ caller as `{"error": {"code", "message", "details"}}` (see docs/api.md).
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conveyor.core.errors import ConveyorError
@@ -100,31 +103,68 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     """FastAPI's validation errors in our envelope, naming each field but never echoing input."""
     raw = list(exc.errors())
     if any(_is_not_json(e) for e in raw):
-        reason = next((str(e.get("ctx", {}).get("error", "")) for e in raw if e.get("type") == "json_invalid"), "")
+        reason = next(
+            (str(e.get("ctx", {}).get("error", "")) for e in raw if e.get("type") == "json_invalid"), ""
+        )
         message = "the request body is not valid JSON" + (f": {reason}" if reason else "")
         if not reason:
             message += "; send it with Content-Type: application/json"
         return error_response("malformed_json", message)
     errors = [
-        {"field": _field(e.get("loc", ())), "loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
-         "type": str(e.get("type", ""))}
+        {
+            "field": _field(e.get("loc", ())),
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
         for e in raw
-    ]  # fmt: skip
+    ]
     message = "invalid request: " + "; ".join(f"{e['field']}: {e['msg']}" for e in errors)
     details: dict[str, Any] = {"field": errors[0]["field"] if errors else None, "errors": errors}
     return error_response("invalid_request", message, details)
 
 
-def http_exception_response(exc: StarletteHTTPException) -> Response:
+MethodIndex = list[tuple[re.Pattern[str], frozenset[str]]]
+
+
+def method_index(prefix: str, routers: Sequence[APIRouter]) -> MethodIndex:
+    """Path patterns and the methods each takes, so a 405 can name every method a path accepts.
+
+    Starlette's own Allow header names only the first route that matched the
+    path, which is wrong here because each method of a path is its own route.
+    """
+    index: MethodIndex = []
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                regex, _, _ = compile_path(prefix + route.path)
+                index.append((regex, frozenset(route.methods or ())))
+    return index
+
+
+def _allowed_methods(request: Request, fallback: str) -> list[str]:
+    index: MethodIndex = getattr(request.app.state, "method_index", [])
+    path = request.url.path
+    methods = {m for regex, ms in index if regex.match(path) for m in ms}
+    if not methods:
+        return [m.strip() for m in fallback.split(",") if m.strip()]
+    return sorted(methods)
+
+
+def http_exception_response(request: Request, exc: StarletteHTTPException) -> Response:
+    """Errors Starlette raises itself (no route, wrong method) in the same envelope as ours."""
     code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
+    where = f"{request.method} {request.url.path}"
+    headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 404:
-        message = "no such route; the API lives under /api/v1 (see /api/v1/docs)"
+        message = f"no such route: {where} (the API is described at /api/v1/docs)"
     elif exc.status_code == 405:
-        message = "this route does not accept that method"
+        allowed = _allowed_methods(request, headers.get("Allow", ""))
+        headers["Allow"] = ", ".join(allowed)
+        message = f"{request.url.path} does not accept {request.method}; it accepts {', '.join(allowed)}"
     else:
         message = str(exc.detail)
-    headers = dict(exc.headers) if exc.headers else None
-    return error_response(code, message, status_code=exc.status_code, headers=headers)
+    return error_response(code, message, status_code=exc.status_code, headers=headers or None)
 
 
 async def _on_conveyor_error(request: Request, exc: Exception) -> Response:
@@ -139,7 +179,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return http_exception_response(exc)
+    return http_exception_response(request, exc)
 
 
 class CatchAllMiddleware:
@@ -169,13 +209,15 @@ class CatchAllMiddleware:
             await self.app(scope, receive, tracking_send)
         except Exception:
             reference = uuid.uuid4().hex[:12]
-            log.exception("unhandled error in %s %s (reference %s)", scope.get("method"), scope.get("path"), reference)
+            log.exception(
+                "unhandled error in %s %s (reference %s)", scope.get("method"), scope.get("path"), reference
+            )
             if started:
                 raise  # the answer is already on its way; the server closes the connection
             response = error_response(
                 "internal_error",
-                f"internal error: this is a bug in Conveyor, not in your request; the server log has the details "
-                f"(reference {reference})",
+                "internal error: this is a bug in Conveyor, not in your request; "
+                f"the server log has the details (reference {reference})",
                 {"reference": reference},
             )
             await response(scope, receive, send)

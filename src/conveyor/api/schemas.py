@@ -29,14 +29,18 @@ class StartBody(_Body):
     """Start one execution of a workflow."""
 
     workflow: str = Field(min_length=1, max_length=200, description="A registered workflow's name.")
-    parameters: dict[str, Any] = Field(default_factory=dict, description="Checked against the workflow's model.")
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Checked against the workflow's model."
+    )
     target: str | None = Field(default=None, max_length=200, description="What the execution acts on.")
     queue: bool = Field(default=False, description="Wait for a free slot instead of being refused (409).")
     force: bool = Field(default=False, description="Skip admission: start even if the target is busy.")
     dry_run: bool = False
     schedule: datetime | None = Field(default=None, description="Start at this instant instead of now.")
     priority: int = Field(default=0, ge=-1_000_000, le=1_000_000, description="Higher is admitted first.")
-    allow_custom_parameters: bool = Field(default=False, description="Keep parameters the model does not declare.")
+    allow_custom_parameters: bool = Field(
+        default=False, description="Keep parameters the model does not declare."
+    )
 
     @field_validator("schedule")
     @classmethod

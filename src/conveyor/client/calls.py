@@ -152,9 +152,7 @@ def update_status(execution_id: str, status: str, error: JSON | str | None, resu
 
 
 def message(execution_id: str, text: str, level: str) -> Call:
-    return Call(
-        "POST", f"/executions/{_seg(execution_id)}/messages", json={"message": text, "level": level}
-    )
+    return Call("POST", f"/executions/{_seg(execution_id)}/messages", json={"message": text, "level": level})
 
 
 def delete(execution_id: str) -> Call:

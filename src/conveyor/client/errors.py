@@ -49,7 +49,10 @@ class ConveyorAPIError(ConveyorClientError):
         return self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, "
+            f"message={self.message!r})"
+        )
 
 
 class InvalidRequestError(ConveyorAPIError):
@@ -74,7 +77,7 @@ class IllegalTransitionError(ConveyorAPIError):
 
 
 class ConflictError(ConveyorAPIError):
-    """The call clashes with current state: admission refused a start, or the execution is still active (409)."""
+    """The call clashes with current state (409): admission refused a start, or the execution is active."""
 
 
 class AuthError(ConveyorAPIError):
@@ -145,9 +148,7 @@ def error_from_response(status_code: int, body: bytes | str, reason: str = "") -
         return error_class(code, status_code)(status_code, code, message, {"detail": data["detail"]})
     snippet = " ".join(text.split())[:200]
     what = f"{status_code} {reason}".strip()
-    message = f"the server answered {what} without an error description" + (
-        f": {snippet}" if snippet else ""
-    )
+    message = f"the server answered {what} without an error description" + (f": {snippet}" if snippet else "")
     return error_class(code, status_code)(status_code, code, message, {})
 
 

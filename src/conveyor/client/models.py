@@ -62,7 +62,7 @@ class ExecutionData:
         self.raw = raw
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.status}>"
+        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.raw.get('status')}>"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ExecutionData) and other.raw == self.raw
@@ -80,6 +80,9 @@ class ExecutionData:
 
     @property
     def status(self) -> Status:
+        """The canonical status; a document fetched with `include` lacking `status` raises KeyError."""
+        if "status" not in self.raw:
+            raise KeyError("status is not in this document; it was fetched with `include` leaving it out")
         return Status(self.raw["status"])
 
     @property

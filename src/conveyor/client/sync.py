@@ -8,6 +8,7 @@ sends them and wraps the answers.
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -297,9 +298,9 @@ class Executions:
         data = self._http.send(calls.delete_finished(to_datetime, keep_last, filters))
         return int(data["deleted"])
 
-    def events(self, execution_id: str, after: int = 0) -> list[JSON]:
+    def events(self, execution_id: str, after: int = 0) -> builtins.list[JSON]:
         """Every event after sequence number `after`, fetching as many pages as it takes."""
-        out: list[JSON] = []
+        out: builtins.list[JSON] = []
         while True:
             items = self._http.send(calls.events(execution_id, after, EVENTS_PAGE)).get("items") or []
             out.extend(items)

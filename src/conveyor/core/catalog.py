@@ -32,9 +32,17 @@ def _schema_errors(info: WorkflowInfo, parameters: JSON, allow_custom: bool) -> 
         schema.pop("additionalProperties", None)
     validator = jsonschema.Draft202012Validator(schema)
     return [
-        {"loc": list(err.absolute_path), "msg": err.message, "type": err.validator}
-        for err in validator.iter_errors(parameters)
+        {"loc": _loc(err), "msg": err.message, "type": err.validator} for err in validator.iter_errors(parameters)
     ]
+
+
+def _loc(err: jsonschema.ValidationError) -> list[Any]:
+    """Where the error is; a missing required field is located at the field, as Pydantic does."""
+    loc = list(err.absolute_path)
+    if err.validator == "required" and isinstance(err.validator_value, list):
+        missing = [p for p in err.validator_value if err.message.startswith(f"{p!r} ")]
+        loc += missing[:1]
+    return loc
 
 
 class StoredCatalog:

@@ -7,6 +7,7 @@ threads and other processes sharing the database.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -73,7 +74,7 @@ class Store(Protocol):
     # --- worker side -----------------------------------------------------------
     def claim(
         self, worker_id: str, queues: Sequence[str], limit: int, *, now: datetime, lease_until: datetime
-    ) -> list[Execution]:
+    ) -> builtins.list[Execution]:
         """Move up to `limit` pending executions of `queues` to running, held by `worker_id`."""
         ...
 
@@ -93,6 +94,10 @@ class Store(Protocol):
         """Wake whoever waits in `wait_for_work` (shutdown, tests)."""
         ...
 
+    def holders(self, execution_ids: Sequence[str]) -> dict[str, tuple[Status, str | None]]:
+        """A cheap read of (status, worker_id) for these ids; missing ids no longer exist."""
+        ...
+
     def heartbeat(
         self, worker_id: str, execution_ids: Sequence[str], *, lease_until: datetime
     ) -> dict[str, Status]:
@@ -103,7 +108,9 @@ class Store(Protocol):
         """
         ...
 
-    def finish(self, results: Sequence[tuple[str, str, Step]], *, now: datetime) -> list[Execution | None]:
+    def finish(
+        self, results: Sequence[tuple[str, str, Step]], *, now: datetime
+    ) -> builtins.list[Execution | None]:
         """Apply final steps for several executions at once: (id, worker_id, step).
 
         A step only applies while the row is still held by that worker; the
@@ -129,12 +136,14 @@ class Store(Protocol):
 
     # --- events --------------------------------------------------------------------
     def add_events(self, events: Sequence[Event]) -> None: ...
-    def list_events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]: ...
+    def list_events(
+        self, execution_id: str, *, after: int = 0, limit: int = 1000
+    ) -> builtins.list[Event]: ...
 
     # --- auth and idempotency ---------------------------------------------------
     def add_token(self, token: Token) -> None: ...
     def find_token(self, token_hash: str) -> Token | None: ...
-    def list_tokens(self) -> list[Token]: ...
+    def list_tokens(self) -> builtins.list[Token]: ...
     def delete_token(self, token_id: str) -> bool: ...
     def count_tokens(self) -> int: ...
     def get_idempotent(self, key: str) -> tuple[int, str] | None: ...

@@ -7,6 +7,7 @@ everywhere.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -132,11 +133,11 @@ class ExecutionService:
     def count(self, flt: ExecutionFilter) -> int:
         return self.store.count(flt)
 
-    def events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]:
+    def events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> builtins.list[Event]:
         self.get(execution_id)
         return self.store.list_events(execution_id, after=after, limit=limit)
 
-    def workflows(self) -> list[WorkflowInfo]:
+    def workflows(self) -> builtins.list[WorkflowInfo]:
         return self.catalog.all()
 
     def workflow(self, name: str) -> WorkflowInfo:

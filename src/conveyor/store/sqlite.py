@@ -372,6 +372,15 @@ class SQLiteStore:
     def wake_workers(self) -> None:
         self._work_signal.set()
 
+    def holders(self, execution_ids: Sequence[str]) -> dict[str, tuple[Status, str | None]]:
+        if not execution_ids:
+            return {}
+        marks = ", ".join("?" * len(execution_ids))
+        cur = self._reader().execute(
+            f"SELECT id, status, worker_id FROM executions WHERE id IN ({marks})", list(execution_ids)
+        )
+        return {i: (Status(s), w) for i, s, w in cur.fetchall()}
+
     def heartbeat(
         self, worker_id: str, execution_ids: Sequence[str], *, lease_until: datetime
     ) -> dict[str, Status]:

@@ -143,7 +143,7 @@ def run_in_child(worker: Worker, run: Running, facts: ExecutionFacts) -> Step:
 
 def _relay(relay: Any, msg: tuple[Any, ...], worker: Worker, run: Running) -> Step | None:
     """Forward one report from the child; return the final step when the child is done."""
-    from conveyor.worker.runner import _fail
+    from conveyor.worker.runner import _fail, _succeed
 
     now = worker.clock.now
     kind = msg[0]
@@ -155,11 +155,11 @@ def _relay(relay: Any, msg: tuple[Any, ...], worker: Worker, run: Running) -> St
         relay.save_state(msg[1])
     elif kind == "ok":
         _, result, finished, total, state = msg
-        return lambda ex: states.transition(
+        succeed = _succeed(worker.clock, result)
+        return lambda ex: succeed(
             ex.evolve(finished_operations=finished if finished is not None else ex.finished_operations,
                       total_operations=total if total is not None else ex.total_operations,
-                      state=state or ex.state),
-            states.Succeed(now(), result),
+                      state=state or ex.state)
         )  # fmt: skip
     elif kind == "cancelled":
         return lambda ex: states.transition(ex, states.ConfirmCancelled(now()))

@@ -27,7 +27,7 @@ from typing import Any
 
 from conveyor.core import states
 from conveyor.core.clock import Clock, SystemClock
-from conveyor.core.model import ErrorInfo, Event, Execution, Status
+from conveyor.core.model import HELD, ErrorInfo, Event, Execution, Status
 from conveyor.core.ports import Step, Store
 from conveyor.worker.context import (
     CancelRequested,
@@ -56,6 +56,9 @@ class WorkerSettings:
     poll_interval: float = 0.05
     #: Seconds to let running handlers finish on shutdown before leaving them to lease expiry.
     shutdown_grace: float = 10.0
+
+    #: How often held executions are checked for cancel/pause requests (a cheap read).
+    watch_interval: float = 0.1
 
     @property
     def heartbeat_interval(self) -> float:
@@ -255,7 +258,7 @@ class Worker:
             return _with_progress(ctx, _fail(self.clock, err, state=ctx.state))
         if run.timed_out:
             return self._cancelled_or_timed_out(run)
-        return _with_progress(ctx, lambda ex: states.transition(ex, states.Succeed(self.clock.now(), result)))
+        return _with_progress(ctx, _succeed(self.clock, result))
 
     def _cancelled_or_timed_out(self, run: Running) -> Step:
         if run.timed_out:
@@ -318,20 +321,41 @@ class Worker:
     # --- heartbeat, requests and timeouts ---------------------------------------------
 
     def _heartbeat_loop(self) -> None:
-        while not self._halt.wait(self.settings.heartbeat_interval):
+        """Watch often (a read), renew leases less often (a write)."""
+        next_beat = time.monotonic()
+        while not self._halt.wait(self.settings.watch_interval):
             try:
-                self.beat()
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + self.settings.heartbeat_interval
+                    self.beat()
+                else:
+                    self.watch()
             except Exception:
                 log.exception("heartbeat failed; retrying")
 
+    def _active_runs(self) -> list[Running]:
+        with self._lock:
+            return [r for r in self._running.values() if not r.finished.is_set()]
+
+    def watch(self) -> None:
+        """Pick up cancel/pause requests and enforce timeouts between heartbeats."""
+        runs = self._active_runs()
+        if runs:
+            current = self.store.holders([r.execution.id for r in runs])
+            self._react(runs, {
+                i: st for i, (st, holder) in current.items() if holder == self.worker_id and st in HELD
+            })  # fmt: skip
+
     def beat(self) -> None:
         """Extend leases, pick up cancel/pause requests, enforce timeouts."""
-        with self._lock:
-            runs = [r for r in self._running.values() if not r.finished.is_set()]
+        runs = self._active_runs()
         if not runs:
             return
         lease_until = self.clock.now() + timedelta(seconds=self.settings.lease_seconds)
         current = self.store.heartbeat(self.worker_id, [r.execution.id for r in runs], lease_until=lease_until)
+        self._react(runs, current)
+
+    def _react(self, runs: list[Running], current: dict[str, Status]) -> None:
         now = time.monotonic()
         for run in runs:
             status = current.get(run.execution.id)
@@ -373,6 +397,17 @@ def _with_progress(ctx: Context, step: Step) -> Step:
         return step(ex)
 
     return final
+
+
+def _succeed(clock: Clock, result: Any) -> Step:
+    """A handler that returns after a cancel request was made honoured it: the execution is cancelled."""
+
+    def step(ex: Execution) -> Execution:
+        if ex.status in states.CANCELLING_STATES:
+            return states.transition(ex, states.ConfirmCancelled(clock.now()))
+        return states.transition(ex, states.Succeed(clock.now(), result))
+
+    return step
 
 
 def _fail(clock: Clock, error: ErrorInfo, *, retryable: bool = True, state: Any = None) -> Step:

@@ -1,0 +1,67 @@
+"""The Python client for Conveyor's native REST API (docs/api.md).
+
+    from conveyor.client import Client
+
+    with Client("http://127.0.0.1:8321", token) as client:
+        ex = client.executions.start("backup", target="db1", parameters={"full": True})
+        ex.wait(timeout=600)
+
+It depends on httpx and the standard library only (plus the Status enum of
+conveyor.core.model), so it can talk to a server from any machine without
+the server's dependencies being exercised.
+"""
+
+from __future__ import annotations
+
+from conveyor.client.aio import AsyncClient, AsyncExecution, AsyncExecutionList, AsyncExecutions
+from conveyor.client.errors import (
+    AuthError,
+    ConflictError,
+    ConveyorAPIError,
+    ConveyorClientError,
+    ConveyorConnectionError,
+    ExecutionCancelled,
+    ExecutionError,
+    ExecutionFailed,
+    IllegalTransitionError,
+    InvalidParametersError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    WaitTimeout,
+)
+from conveyor.client.http import DEFAULT_URL
+from conveyor.client.models import ExecutionData, StartSpec, TokenInfo, Workflow
+from conveyor.client.sync import Client, Execution, ExecutionList, Executions
+from conveyor.core.model import Status
+
+__all__ = [
+    "DEFAULT_URL",
+    "AsyncClient",
+    "AsyncExecution",
+    "AsyncExecutionList",
+    "AsyncExecutions",
+    "AuthError",
+    "Client",
+    "ConflictError",
+    "ConveyorAPIError",
+    "ConveyorClientError",
+    "ConveyorConnectionError",
+    "Execution",
+    "ExecutionCancelled",
+    "ExecutionData",
+    "ExecutionError",
+    "ExecutionFailed",
+    "ExecutionList",
+    "Executions",
+    "IllegalTransitionError",
+    "InvalidParametersError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "ServerError",
+    "StartSpec",
+    "Status",
+    "TokenInfo",
+    "WaitTimeout",
+    "Workflow",
+]
