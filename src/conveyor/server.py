@@ -73,9 +73,9 @@ def _database_kind(url: str) -> str:
 
 
 def serve(settings: Settings) -> None:
-    from conveyor.api.app import create_app
-
     import uvicorn
+
+    from conveyor.api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     mode = auth_mode(settings)
@@ -91,7 +91,7 @@ def serve(settings: Settings) -> None:
         f"  dashboard  {base}/\n"
         f"  API        {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json, docs: {base}/api/v1/docs)\n"
         f"  database   {settings.database_url}\n"
-        f"  workflows  {', '.join(sorted(rt.app.workflows)) or '(none loaded here; workers register theirs)'}\n"
+        f"  workflows  {', '.join(sorted(rt.app.workflows)) or '(none here; workers register theirs)'}\n"
         f"  worker     {'in this process' if worker else 'none in this process'}\n"
         + (
             "  auth       OPEN: anyone who can reach this loopback address acts as admin "
@@ -119,7 +119,9 @@ def run_worker(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = build(settings)
     if not rt.app.workflows:
-        raise SystemExit("error: no workflows loaded; pass --app module (a module that defines a conveyor.App)")
+        raise SystemExit(
+            "error: no workflows loaded; pass --app module (a module that defines a conveyor.App)"
+        )
     worker = rt.worker()
     stop = threading.Event()
 

@@ -32,7 +32,8 @@ def _schema_errors(info: WorkflowInfo, parameters: JSON, allow_custom: bool) -> 
         schema.pop("additionalProperties", None)
     validator = jsonschema.Draft202012Validator(schema)
     return [
-        {"loc": _loc(err), "msg": err.message, "type": err.validator} for err in validator.iter_errors(parameters)
+        {"loc": _loc(err), "msg": err.message, "type": err.validator}
+        for err in validator.iter_errors(parameters)
     ]
 
 

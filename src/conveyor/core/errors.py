@@ -39,7 +39,9 @@ class InvalidParameters(ConveyorError):
     code = "invalid_parameters"
 
     def __init__(self, workflow: str, errors: list[dict[str, Any]]) -> None:
-        where = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())) or '(root)'}: {e.get('msg')}" for e in errors)
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())) or '(root)'}: {e.get('msg')}" for e in errors
+        )
         super().__init__(f"parameters for {workflow!r} are invalid: {where}", {"errors": errors})
 
 
@@ -58,7 +60,8 @@ class ExistingRunningExecution(ConveyorError):
 
     def __init__(self, target: str | None, reason: str) -> None:
         super().__init__(
-            f"cannot start now: {reason}; pass queue=true to wait for a free slot or force=true to start anyway",
+            f"cannot start now: {reason}; "
+            "pass queue=true to wait for a free slot or force=true to start anyway",
             {"target": target},
         )
 

@@ -173,6 +173,7 @@ class WorkflowInfo:
             "queue": self.queue,
             "isolation": self.isolation,
             "retention": self.retention,
+            "allow_custom_parameters": self.allow_custom_parameters,
         }
 
 

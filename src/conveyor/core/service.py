@@ -128,7 +128,7 @@ class ExecutionService:
     ) -> Page:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}", {"field": "limit"})
-        return self.store.list(flt, sort=sort, limit=limit, cursor=cursor)
+        return self.store.list_executions(flt, sort=sort, limit=limit, cursor=cursor)
 
     def count(self, flt: ExecutionFilter) -> int:
         return self.store.count(flt)
@@ -153,7 +153,9 @@ class ExecutionService:
 
     def cancel(self, execution_id: str, mode: str = "cancel") -> Execution:
         if mode not in ("cancel", "force", "kill"):
-            raise InvalidRequest(f"unknown cancel mode {mode!r}; use cancel, force or kill", {"field": "mode"})
+            raise InvalidRequest(
+                f"unknown cancel mode {mode!r}; use cancel, force or kill", {"field": "mode"}
+            )
         return self._apply(execution_id, states.RequestCancel(self.clock.now(), mode))
 
     def pause(self, execution_id: str) -> Execution:
@@ -223,4 +225,4 @@ class ExecutionService:
 
 
 def _filter_dict(flt: ExecutionFilter) -> dict[str, Any]:
-    return {name: getattr(flt, name) for name in flt.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(flt, name) for name in flt.__slots__}

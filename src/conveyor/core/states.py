@@ -148,7 +148,7 @@ Event = (
 
 def backoff_delay(execution: Execution) -> float:
     """Exponential backoff: retry_backoff, 2x, 4x ... seconds after each failed attempt."""
-    return float(execution.retry_backoff) * (2 ** max(execution.attempt - 1, 0))
+    return float(execution.retry_backoff) * float(2 ** max(execution.attempt - 1, 0))
 
 
 def _move(ex: Execution, to: Status, event: object, **changes: Any) -> Execution:
@@ -170,7 +170,7 @@ def _back_to_queue(ex: Execution, event: object) -> Execution:
     return _move(ex, S.QUEUED, event, ended_at=None, expires_at=None, worker_id=None, lease_expires_at=None)
 
 
-def transition(ex: Execution, event: Event) -> Execution:  # noqa: C901 - one branch per event, on purpose
+def transition(ex: Execution, event: Event) -> Execution:
     """Return the next version of `ex` after `event`, or raise IllegalTransition."""
     match event:
         case Schedule(at=at):
@@ -223,7 +223,7 @@ def transition(ex: Execution, event: Event) -> Execution:  # noqa: C901 - one br
                 return _refuse(ex, event)
             return _move(ex, S.CANCELLED, event, **_ended(ex, now))
         case RequestPause():
-            if ex.status in WAITING and ex.status is not S.PAUSED or ex.status is S.PENDING:
+            if (ex.status in WAITING and ex.status is not S.PAUSED) or ex.status is S.PENDING:
                 return _move(ex, S.PAUSED, event)
             if ex.status is S.RUNNING:
                 return _move(ex, S.PAUSING, event)

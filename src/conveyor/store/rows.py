@@ -82,8 +82,13 @@ def event_to_row(e: Event) -> tuple[Any, ...]:
 
 def event_from_row(r: Sequence[Any]) -> Event:
     return Event(
-        seq=r[0], execution_id=r[1], ts=datetime.fromtimestamp(r[2], UTC), kind=r[3], level=r[4],
-        message=r[5], data=loads(r[6]),
+        seq=r[0],
+        execution_id=r[1],
+        ts=datetime.fromtimestamp(r[2], UTC),
+        kind=r[3],
+        level=r[4],
+        message=r[5],
+        data=loads(r[6]),
     )
 
 

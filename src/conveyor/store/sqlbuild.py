@@ -75,7 +75,8 @@ def parse_sort(sort: Sequence[str]) -> list[tuple[str, bool]]:
             name = item.lstrip("+-")
             if name not in SORT_EXPR:
                 raise InvalidRequest(
-                    f"cannot sort by {name!r}; sortable fields: {', '.join(SORTABLE_FIELDS)}", {"field": "sort"}
+                    f"cannot sort by {name!r}; sortable fields: {', '.join(SORTABLE_FIELDS)}",
+                    {"field": "sort"},
                 )
             keys.append((name, desc))
     if not keys:

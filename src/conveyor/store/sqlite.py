@@ -9,6 +9,7 @@ one connection per thread and never block the writer (WAL).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -39,9 +40,7 @@ from conveyor.store.rows import COLUMNS, MUTABLE, SELECT_COLUMNS, ts
 T = TypeVar("T")
 ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in sorted(ACTIVE)) + ")"
 HELD_IN = "(" + ", ".join(f"'{s}'" for s in sorted(HELD)) + ")"
-INSERT_EXECUTION = (
-    f"INSERT INTO executions ({SELECT_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
-)
+INSERT_EXECUTION = f"INSERT INTO executions ({SELECT_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
 UPDATE_EXECUTION = (
     f"UPDATE executions SET {', '.join(f'{c} = ?' for c in MUTABLE)} WHERE id = ? AND status = ?"
 )
@@ -113,10 +112,8 @@ class SQLiteStore:
             self._writer.close()
         with self._readers_lock:
             for c in self._readers:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):  # best effort: its thread may be gone
                     c.close()
-                except sqlite3.ProgrammingError:
-                    pass  # opened in another thread that is gone; closing it here is best effort
             self._readers.clear()
 
     # --- helpers inside a transaction -------------------------------------------
@@ -162,7 +159,8 @@ class SQLiteStore:
         if occ.by_target:
             names = list(occ.by_target)
             limits = conn.execute(
-                f"SELECT name, max_concurrent FROM targets WHERE name IN ({', '.join('?' * len(names))})", names
+                f"SELECT name, max_concurrent FROM targets WHERE name IN ({', '.join('?' * len(names))})",
+                names,
             ).fetchall()
             occ.max_concurrent.update(dict(limits))
         return occ
@@ -187,7 +185,9 @@ class SQLiteStore:
         picked = admission.admit_in_order(
             (admission.Candidate(e.id, e.target, e.is_system, e.force) for e in queued), occ
         )
-        self._write(conn, [(by_id[c.id], states.transition(by_id[c.id], states.Admit())) for c in picked], now)
+        self._write(
+            conn, [(by_id[c.id], states.transition(by_id[c.id], states.Admit())) for c in picked], now
+        )
         if picked:
             self._signal_on_commit = True  # workers must not look before the rows are visible
         return len(picked)
@@ -200,9 +200,8 @@ class SQLiteStore:
             conn.executemany(
                 "INSERT INTO workflows (name, info, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET info = excluded.info, updated_at = excluded.updated_at",
-                [(i.name, rows.dumps({**i.to_dict(), "allow_custom_parameters": i.allow_custom_parameters}), now)
-                 for i in infos],
-            )  # fmt: skip
+                [(i.name, rows.dumps(i.to_dict()), now) for i in infos],
+            )
 
     def list_workflows(self) -> list[WorkflowInfo]:
         out = []
@@ -225,9 +224,13 @@ class SQLiteStore:
         if any(e.status is Status.PENDING for e in decided):
             self._work_signal.set()
         by_id = {e.id: e for e in decided}
-        return [existing[e.idempotency_key] if e.idempotency_key in existing else by_id[e.id] for e in executions]
+        return [
+            existing[e.idempotency_key] if e.idempotency_key in existing else by_id[e.id] for e in executions
+        ]
 
-    def _existing_by_key(self, conn: sqlite3.Connection, executions: Sequence[Execution]) -> dict[Any, Execution]:
+    def _existing_by_key(
+        self, conn: sqlite3.Connection, executions: Sequence[Execution]
+    ) -> dict[Any, Execution]:
         keys = [e.idempotency_key for e in executions if e.idempotency_key]
         if not keys:
             return {}
@@ -243,9 +246,10 @@ class SQLiteStore:
         occ = self._occupancy(conn)
         targets = {e.target for e in queued_now if e.target is not None}
         self._limits(conn, occ, targets)
-        system_queued = conn.execute(
-            "SELECT 1 FROM executions WHERE status = 'queued' AND is_system LIMIT 1"
-        ).fetchone() is not None
+        system_queued = (
+            conn.execute("SELECT 1 FROM executions WHERE status = 'queued' AND is_system LIMIT 1").fetchone()
+            is not None
+        )
         waiting_targets: set[str] = set()
         if targets:
             names = list(targets)
@@ -280,7 +284,9 @@ class SQLiteStore:
         found = self._select(self._reader(), "id = ?", (execution_id,))
         return found[0] if found else None
 
-    def list(self, flt: ExecutionFilter, *, sort: Sequence[str], limit: int, cursor: str | None) -> Page:
+    def list_executions(
+        self, flt: ExecutionFilter, *, sort: Sequence[str], limit: int, cursor: str | None
+    ) -> Page:
         keys = sqlbuild.parse_sort(sort)
         cond, params = sqlbuild.where(flt)
         after, after_params = sqlbuild.after_cursor(keys, cursor)
@@ -299,7 +305,9 @@ class SQLiteStore:
 
     def count(self, flt: ExecutionFilter) -> int:
         cond, params = sqlbuild.where(flt)
-        return int(self._reader().execute(f"SELECT COUNT(*) FROM executions WHERE {cond}", params).fetchone()[0])
+        return int(
+            self._reader().execute(f"SELECT COUNT(*) FROM executions WHERE {cond}", params).fetchone()[0]
+        )
 
     def apply(
         self, execution_id: str, step: Step, *, now: datetime, events: Sequence[Event] = ()
@@ -359,9 +367,14 @@ class SQLiteStore:
 
     def has_pending(self, queues: Sequence[str]) -> bool:
         marks = ", ".join("?" * len(queues))
-        row = self._reader().execute(
-            f"SELECT 1 FROM executions WHERE status = 'pending' AND queue IN ({marks}) LIMIT 1", list(queues)
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT 1 FROM executions WHERE status = 'pending' AND queue IN ({marks}) LIMIT 1",
+                list(queues),
+            )
+            .fetchone()
+        )
         return row is not None
 
     def wait_for_work(self, timeout: float) -> bool:
@@ -436,7 +449,9 @@ class SQLiteStore:
 
     # --- background duties -----------------------------------------------------------
 
-    def _sweep(self, where: str, params: Sequence[Any], event: Callable[[], states.Event], now: datetime) -> int:
+    def _sweep(
+        self, where: str, params: Sequence[Any], event: Callable[[], states.Event], now: datetime
+    ) -> int:
         with self._tx() as conn:
             found = self._select(conn, where, params)
             changes = [(e, states.transition(e, event())) for e in found]
@@ -471,9 +486,11 @@ class SQLiteStore:
             return self._delete_ids(conn, ids) if ids else 0
 
     def next_due_at(self) -> datetime | None:
-        row = self._reader().execute(
-            "SELECT MIN(scheduled_for) FROM executions WHERE status = 'scheduled'"
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute("SELECT MIN(scheduled_for) FROM executions WHERE status = 'scheduled'")
+            .fetchone()
+        )
         return rows.dt(row[0]) if row and row[0] is not None else None
 
     # --- events ---------------------------------------------------------------------
@@ -501,7 +518,8 @@ class SQLiteStore:
 
     def _tokens(self, where: str, params: Sequence[Any]) -> list[Token]:
         cur = self._reader().execute(
-            f"SELECT id, name, role, token_hash, created_at FROM tokens WHERE {where} ORDER BY created_at", params
+            f"SELECT id, name, role, token_hash, created_at FROM tokens WHERE {where} ORDER BY created_at",
+            params,
         )
         return [Token(r[0], r[1], Role(r[2]), rows.dt(r[4]), r[3]) for r in cur.fetchall()]  # type: ignore[arg-type]
 
@@ -520,9 +538,11 @@ class SQLiteStore:
         return int(self._reader().execute("SELECT COUNT(*) FROM tokens").fetchone()[0])
 
     def get_idempotent(self, key: str) -> tuple[int, str] | None:
-        row = self._reader().execute(
-            "SELECT status_code, body FROM idempotency_keys WHERE key = ?", (key,)
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute("SELECT status_code, body FROM idempotency_keys WHERE key = ?", (key,))
+            .fetchone()
+        )
         return (int(row[0]), str(row[1])) if row else None
 
     def put_idempotent(self, key: str, status_code: int, body: str, *, now: datetime) -> tuple[int, str]:
@@ -532,7 +552,9 @@ class SQLiteStore:
                 "ON CONFLICT(key) DO NOTHING",
                 (key, status_code, body, ts(now)),
             )
-            row = conn.execute("SELECT status_code, body FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            row = conn.execute(
+                "SELECT status_code, body FROM idempotency_keys WHERE key = ?", (key,)
+            ).fetchone()
         return int(row[0]), str(row[1])
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
-class StopRequested(BaseException):  # noqa: N818 - a signal, not an error of the handler
+class StopRequested(BaseException):
     """Raised by `checkpoint()` to unwind the handler. BaseException so `except Exception` keeps it going."""
 
 

@@ -166,7 +166,8 @@ def _relay(relay: Any, msg: tuple[Any, ...], worker: Worker, run: Running) -> St
     elif kind == "paused":
         _, finished, total, state = msg
         return lambda ex: states.transition(
-            ex.evolve(finished_operations=finished, total_operations=total), states.ConfirmPaused(now(), state)
+            ex.evolve(finished_operations=finished, total_operations=total),
+            states.ConfirmPaused(now(), state),
         )
     elif kind == "error":
         _, type_name, message, tb, state = msg

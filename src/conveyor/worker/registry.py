@@ -123,7 +123,9 @@ _LENIENT: dict[type[BaseModel], type[BaseModel]] = {}
 def _lenient(model: type[BaseModel]) -> type[BaseModel]:
     """The same model, keeping parameters it does not declare (allow_custom_parameters)."""
     if model not in _LENIENT:
-        _LENIENT[model] = type(f"{model.__name__}Custom", (model,), {"model_config": ConfigDict(extra="allow")})
+        _LENIENT[model] = type(
+            f"{model.__name__}Custom", (model,), {"model_config": ConfigDict(extra="allow")}
+        )
     return _LENIENT[model]
 
 

@@ -31,7 +31,6 @@ from conveyor.core.model import HELD, ErrorInfo, Event, Execution, Status
 from conveyor.core.ports import Step, Store
 from conveyor.worker.context import (
     CancelRequested,
-    Channel,
     Context,
     ExecutionFacts,
     PauseRequested,
@@ -244,10 +243,7 @@ class Worker:
     def _call_inline(self, run: Running, wf: WorkflowDef, ctx: Context) -> Step:
         try:
             params = wf.parse(run.execution.parameters)
-            if wf.is_async:
-                result = asyncio.run(wf.func(ctx, params))
-            else:
-                result = wf.func(ctx, params)
+            result = asyncio.run(wf.func(ctx, params)) if wf.is_async else wf.func(ctx, params)
         except CancelRequested:
             return self._cancelled_or_timed_out(run)
         except PauseRequested:
@@ -352,7 +348,9 @@ class Worker:
         if not runs:
             return
         lease_until = self.clock.now() + timedelta(seconds=self.settings.lease_seconds)
-        current = self.store.heartbeat(self.worker_id, [r.execution.id for r in runs], lease_until=lease_until)
+        current = self.store.heartbeat(
+            self.worker_id, [r.execution.id for r in runs], lease_until=lease_until
+        )
         self._react(runs, current)
 
     def _react(self, runs: list[Running], current: dict[str, Status]) -> None:
@@ -373,7 +371,9 @@ class Worker:
                     self._complete(run, _fail(self.clock, _timeout_error(run)))
             if not isolated and (run.lost or run.request == "kill"):
                 # Inline code cannot be killed: it is released now and its later reports are dropped.
-                self._complete(run, lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now())))
+                self._complete(
+                    run, lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now()))
+                )
 
 
 _REQUESTS = {
@@ -388,12 +388,12 @@ def _with_progress(ctx: Context, step: Step) -> Step:
     """Fold the handler's last reported progress and state into its final write."""
 
     def final(ex: Execution) -> Execution:
+        finished, total = ctx.finished_operations, ctx.total_operations
         ex = ex.evolve(
-            finished_operations=ctx.finished_operations if ctx.finished_operations is not None
-            else ex.finished_operations,
-            total_operations=ctx.total_operations if ctx.total_operations is not None else ex.total_operations,
+            finished_operations=finished if finished is not None else ex.finished_operations,
+            total_operations=total if total is not None else ex.total_operations,
             state=ctx.state or ex.state,
-        )  # fmt: skip
+        )
         return step(ex)
 
     return final
@@ -421,5 +421,3 @@ def _fail(clock: Clock, error: ErrorInfo, *, retryable: bool = True, state: Any 
 
 def _timeout_error(run: Running) -> ErrorInfo:
     return ErrorInfo("Timeout", f"the workflow ran longer than its timeout of {run.execution.timeout:g} s")
-
-
