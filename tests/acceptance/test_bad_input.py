@@ -15,10 +15,10 @@ from tests.acceptance.conftest import CONVEYOR, ROOT, System
 @pytest.fixture
 def secured(system: System) -> Iterator[tuple[httpx.Client, str]]:
     """A server that requires tokens, and an admin token made with `conveyor token create`."""
+    args = ["token", "create", "--role", "admin", "--name", "ci", "--database", system.database_url, "--json"]
     made = subprocess.run(
-        [CONVEYOR, "token", "create", "--role", "admin", "--name", "ci", "--database", system.database_url, "--json"],
-        cwd=ROOT, env=system.env, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        [CONVEYOR, *args], cwd=ROOT, env=system.env, capture_output=True, text=True, check=True, timeout=60
+    )
     token = json.loads(made.stdout)["token"]
     _, url = system.server("--auth", "required", worker=True)
     with httpx.Client(base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}) as http:

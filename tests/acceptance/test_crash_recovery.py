@@ -1,4 +1,4 @@
-"""A worker killed with SIGKILL mid-execution loses nothing: another worker retries after the lease expires."""
+"""A worker killed with SIGKILL mid-execution loses nothing: another worker retries it after lease expiry."""
 
 from __future__ import annotations
 

@@ -23,10 +23,12 @@ def claim(
 
 
 def claim_one(store: Store, clock: ManualClock, execution_id: str, worker: str = "w1") -> Execution:
-    """Claim until `execution_id` is among the claimed; fails the test if it never is."""
-    got = {e.id: e for e in claim(store, clock, worker)}
-    assert execution_id in got, f"{execution_id} was not claimable; claimed {sorted(got)}"
-    return got[execution_id]
+    """Claim what is pending for `worker`; `execution_id` must then be running, held by it."""
+    claim(store, clock, worker)
+    ex = store.get(execution_id)
+    assert ex is not None
+    assert (ex.status, ex.worker_id) == (Status.RUNNING, worker), f"{execution_id} is not held by {worker}"
+    return ex
 
 
 def succeed(store: Store, clock: ManualClock, ex: Execution, worker: str = "w1", result: Any = None) -> Execution | None:
