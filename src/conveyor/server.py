@@ -27,6 +27,11 @@ from conveyor.worker.runner import Worker, WorkerSettings
 log = logging.getLogger("conveyor")
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter on every start
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -77,7 +82,7 @@ def serve(settings: Settings) -> None:
 
     from conveyor.api.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     mode = auth_mode(settings)
     rt = build(settings)
     api = create_app(
@@ -116,7 +121,7 @@ def serve(settings: Settings) -> None:
 
 def run_worker(settings: Settings) -> None:
     """A worker process: claims and runs executions of the loaded workflows until SIGTERM/SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     rt = build(settings)
     if not rt.app.workflows:
         raise SystemExit(

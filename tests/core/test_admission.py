@@ -166,7 +166,8 @@ def test_a_newcomer_follows_the_running_rules_otherwise() -> None:
     assert start_decision(job("a", "t1"), busy, system_queued=False, target_queued=False) is not None
     assert start_decision(job("a", "t2"), busy, system_queued=False, target_queued=False) is None
     assert (
-        start_decision(job("s", None, system=True), busy, system_queued=False, target_queued=False) is not None
+        start_decision(job("s", None, system=True), busy, system_queued=False, target_queued=False)
+        is not None
     )
 
 

@@ -95,7 +95,10 @@ def test_stored_catalog_refuses_undeclared_parameters_unless_custom_ones_are_all
     cat, _ = stored(WorkflowInfo("backup", STRICT_SCHEMA))
     with pytest.raises(InvalidParameters):
         cat.validate("backup", {"count": 1, "extra": True}, allow_custom=False)
-    assert cat.validate("backup", {"count": 1, "extra": True}, allow_custom=True) == {"count": 1, "extra": True}
+    assert cat.validate("backup", {"count": 1, "extra": True}, allow_custom=True) == {
+        "count": 1,
+        "extra": True,
+    }
     # custom parameters still have to leave the declared ones valid
     with pytest.raises(InvalidParameters):
         cat.validate("backup", {"count": 0, "extra": True}, allow_custom=True)
@@ -241,9 +244,11 @@ def test_app_invalid_parameters_name_each_field() -> None:
     assert "path: Field required" in err.message
 
 
-def test_app_keeps_custom_parameters_only_when_allowed() -> None:
+def test_app_refuses_undeclared_parameters_unless_custom_ones_are_allowed() -> None:
     app = make_app()
-    assert "extra" not in app.validate("backup", {"path": "/d", "extra": 1}, allow_custom=False)
+    with pytest.raises(InvalidParameters) as refused:
+        app.validate("backup", {"path": "/d", "extra": 1}, allow_custom=False)
+    assert refused.value.details["errors"][0]["loc"] == ["extra"]
     assert app.validate("backup", {"path": "/d", "extra": 1}, allow_custom=True)["extra"] == 1
     assert app.validate("loose", {"path": "/d", "extra": 1}, allow_custom=False)["extra"] == 1
     # declared fields are still checked and coerced
@@ -280,5 +285,9 @@ def test_an_app_and_the_store_agree_through_the_stored_schema() -> None:
         app.validate("backup", {"retries": "many"}, allow_custom=False)
     with pytest.raises(InvalidParameters) as stored_err:
         cat.validate("backup", {"retries": "many"}, allow_custom=False)
-    assert sorted(locs(stored_err.value), key=str) == sorted(locs(app_err.value), key=str) == [["path"], ["retries"]]
+    assert (
+        sorted(locs(stored_err.value), key=str)
+        == sorted(locs(app_err.value), key=str)
+        == [["path"], ["retries"]]
+    )
     assert cat.validate("backup", {"path": "/d"}, allow_custom=False) == {"path": "/d"}

@@ -60,6 +60,7 @@ def make(status: Status, *, attempt: int = 1, max_attempts: int = 3, **changes: 
 
 # --- the graph of DESIGN.md ------------------------------------------------------
 # Every status and the statuses that may follow it, read off the diagram and the rules under it.
+# fmt: off
 GRAPH: dict[Status, set[Status]] = {
     # start: scheduled when due later, straight to queued/pending when due now;
     # pausing or cancelling a waiting execution acts at once.
@@ -73,12 +74,12 @@ GRAPH: dict[Status, set[Status]] = {
     S.RUNNING: {
         S.SUCCEEDED, S.FAILED, S.SCHEDULED, S.QUEUED, S.PAUSING,
         S.CANCELLING, S.FORCE_CANCELLING, S.KILL_CANCELLING, S.CANCELLED,
-    },  # fmt: skip
+    },
     # still running until its next checkpoint: may end, fail, retry, lose its worker or be cancelled
     S.PAUSING: {
         S.PAUSED, S.SUCCEEDED, S.FAILED, S.SCHEDULED, S.QUEUED,
         S.CANCELLING, S.FORCE_CANCELLING, S.KILL_CANCELLING, S.CANCELLED,
-    },  # fmt: skip
+    },
     S.PAUSED: {S.QUEUED, S.CANCELLED},
     # a plain cancel may be overtaken by the workflow ending, or escalated to force/kill
     S.CANCELLING: {S.CANCELLED, S.SUCCEEDED, S.FAILED, S.FORCE_CANCELLING, S.KILL_CANCELLING},
@@ -89,6 +90,7 @@ GRAPH: dict[Status, set[Status]] = {
     S.FAILED: {S.QUEUED},
     S.CANCELLED: {S.QUEUED},
 }
+# fmt: on
 
 
 def test_the_graph_in_the_code_is_the_graph_of_the_design() -> None:
@@ -129,6 +131,7 @@ EVENTS: dict[str, Callable[[], states.Event]] = {
 
 WAITING_OR_PENDING = {S.CREATED, S.SCHEDULED, S.QUEUED, S.PAUSED, S.PENDING}
 
+# fmt: off
 #: With attempts left (attempt 1 of 3). Statuses not listed must be refused.
 EXPECT: dict[str, dict[Status, Status | str]] = {
     "schedule": {S.CREATED: S.SCHEDULED},
@@ -143,18 +146,18 @@ EXPECT: dict[str, dict[Status, Status | str]] = {
         **dict.fromkeys(WAITING_OR_PENDING, S.CANCELLED),
         S.RUNNING: S.CANCELLING, S.PAUSING: S.CANCELLING,
         S.CANCELLING: SAME, S.KILL_CANCELLING: SAME, S.FORCE_CANCELLING: S.CANCELLED,
-    },  # fmt: skip
+    },
     "force_cancel": dict.fromkeys(WAITING_OR_PENDING | HELD, S.CANCELLED),
     "kill": {
         **dict.fromkeys(WAITING_OR_PENDING, S.CANCELLED),
         S.RUNNING: S.KILL_CANCELLING, S.PAUSING: S.KILL_CANCELLING, S.CANCELLING: S.KILL_CANCELLING,
         S.KILL_CANCELLING: SAME, S.FORCE_CANCELLING: S.CANCELLED,
-    },  # fmt: skip
+    },
     "confirm_cancelled": dict.fromkeys(HELD, S.CANCELLED),
     "pause": {
         S.CREATED: S.PAUSED, S.SCHEDULED: S.PAUSED, S.QUEUED: S.PAUSED, S.PENDING: S.PAUSED,
         S.RUNNING: S.PAUSING, S.PAUSING: SAME, S.PAUSED: SAME,
-    },  # fmt: skip
+    },
     "confirm_paused": {S.PAUSING: S.PAUSED},
     "resume": {S.PAUSED: S.QUEUED, S.FAILED: S.QUEUED, S.CANCELLED: S.QUEUED},
     "resume_force": {S.PAUSED: S.QUEUED, S.FAILED: S.QUEUED, S.CANCELLED: S.QUEUED},
@@ -162,6 +165,7 @@ EXPECT: dict[str, dict[Status, Status | str]] = {
     # the worker died: another attempt, paused (it was pausing) or cancelled (it was cancelling)
     "lease_expired": {S.RUNNING: S.QUEUED, S.PAUSING: S.PAUSED, **dict.fromkeys(CANCELLINGS, S.CANCELLED)},
 }
+# fmt: on
 
 #: The same events on the last attempt (attempt 3 of 3), where they differ.
 EXPECT_LAST_ATTEMPT: dict[str, dict[Status, Status | str]] = {
@@ -188,7 +192,11 @@ def _check(ex: Execution, event: states.Event, expected: Status | str | None) ->
         assert err.code == "illegal_transition"
         assert err.message.startswith("cannot ")
         assert f"execution {ex.id} while it is {ex.status.value}" in err.message
-        assert err.details == {"execution_id": ex.id, "status": ex.status.value, "action": type(event).__name__}
+        assert err.details == {
+            "execution_id": ex.id,
+            "status": ex.status.value,
+            "action": type(event).__name__,
+        }
         return None
     out = states.transition(ex, event)
     if expected == SAME:
@@ -197,7 +205,12 @@ def _check(ex: Execution, event: states.Event, expected: Status | str | None) ->
     assert out.status is expected
     assert (ex.status, out.status) in states.EDGES
     # identity and creation facts never change
-    assert (out.id, out.workflow, out.created_at, out.target) == (ex.id, ex.workflow, ex.created_at, ex.target)
+    assert (out.id, out.workflow, out.created_at, out.target) == (
+        ex.id,
+        ex.workflow,
+        ex.created_at,
+        ex.target,
+    )
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,20 @@ def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database upgraded to head, copied for each test (migrating each time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def store_url(store_kind: str, tmp_path: Path) -> str:
+def store_url(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     if store_kind == "sqlite":
-        return f"sqlite:///{tmp_path}/t.db"
+        path = tmp_path / "t.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
+        return f"sqlite:///{path}"
     raise NotImplementedError(store_kind)  # pragma: no cover - add postgres here
 
 

@@ -16,7 +16,12 @@ LEASE = 30.0
 
 
 def claim(
-    store: Store, clock: ManualClock, worker: str = "w1", *, queues: Sequence[str] = ("default",), limit: int = 100
+    store: Store,
+    clock: ManualClock,
+    worker: str = "w1",
+    *,
+    queues: Sequence[str] = ("default",),
+    limit: int = 100,
 ) -> list[Execution]:
     now = clock.now()
     return store.claim(worker, list(queues), limit, now=now, lease_until=now + timedelta(seconds=LEASE))
@@ -31,12 +36,18 @@ def claim_one(store: Store, clock: ManualClock, execution_id: str, worker: str =
     return ex
 
 
-def succeed(store: Store, clock: ManualClock, ex: Execution, worker: str = "w1", result: Any = None) -> Execution | None:
+def succeed(
+    store: Store, clock: ManualClock, ex: Execution, worker: str = "w1", result: Any = None
+) -> Execution | None:
     now = clock.now()
-    return store.finish([(ex.id, worker, lambda e: states.transition(e, states.Succeed(now, result)))], now=now)[0]
+    return store.finish(
+        [(ex.id, worker, lambda e: states.transition(e, states.Succeed(now, result)))], now=now
+    )[0]
 
 
-def fail(store: Store, clock: ManualClock, ex: Execution, worker: str = "w1", message: str = "boom") -> Execution | None:
+def fail(
+    store: Store, clock: ManualClock, ex: Execution, worker: str = "w1", message: str = "boom"
+) -> Execution | None:
     now = clock.now()
     err = ErrorInfo("RuntimeError", message)
     return store.finish([(ex.id, worker, lambda e: states.transition(e, states.Fail(now, err)))], now=now)[0]

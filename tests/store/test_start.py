@@ -27,8 +27,18 @@ def test_a_start_on_a_free_target_is_pending_at_once(service: ExecutionService, 
     stored = store.get(ex.id)
     assert stored == ex
     assert stored is not None
-    assert (stored.parameters, stored.target, stored.priority, stored.created_by) == ({"n": 3}, "db1", 2, "alice")
-    assert (stored.created_at, stored.retention, stored.queue, stored.attempt) == (T0, RETENTION, "default", 0)
+    assert (stored.parameters, stored.target, stored.priority, stored.created_by) == (
+        {"n": 3},
+        "db1",
+        2,
+        "alice",
+    )
+    assert (stored.created_at, stored.retention, stored.queue, stored.attempt) == (
+        T0,
+        RETENTION,
+        "default",
+        0,
+    )
     assert [e.message for e in store.list_events(ex.id)] == ["created as pending"]
 
 
@@ -100,7 +110,9 @@ def test_a_batch_that_cannot_all_start_writes_nothing(service: ExecutionService,
     assert store.get(busy.id) is not None
     # two on the same free target in one refusing batch: the second would have to wait
     with pytest.raises(ExistingRunningExecution):
-        service.start_many([StartRequest("job", target="t"), StartRequest("job", target="t")], refuse_blocked=True)
+        service.start_many(
+            [StartRequest("job", target="t"), StartRequest("job", target="t")], refuse_blocked=True
+        )
     assert store.count(ExecutionFilter()) == 1
 
 
@@ -125,7 +137,9 @@ def test_invalid_starts_write_nothing(service: ExecutionService, store: Store) -
     assert store.count(ExecutionFilter()) == 0
 
 
-def test_the_same_idempotency_key_returns_the_first_execution(service: ExecutionService, store: Store) -> None:
+def test_the_same_idempotency_key_returns_the_first_execution(
+    service: ExecutionService, store: Store
+) -> None:
     first = service.start(StartRequest("job", target="db1", idempotency_key="k1"))
     # even a request that would be refused now answers with the first execution
     again = service.start(StartRequest("job", target="db1", idempotency_key="k1"))

@@ -30,6 +30,9 @@ def _schema_errors(info: WorkflowInfo, parameters: JSON, allow_custom: bool) -> 
     schema = dict(info.parameters_schema)
     if allow_custom:
         schema.pop("additionalProperties", None)
+    elif "properties" in schema and "additionalProperties" not in schema:
+        # A declared parameter model refuses what it does not declare, as the local registry does.
+        schema["additionalProperties"] = False
     validator = jsonschema.Draft202012Validator(schema)
     return [
         {"loc": _loc(err), "msg": err.message, "type": err.validator}

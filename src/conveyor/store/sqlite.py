@@ -118,8 +118,13 @@ class SQLiteStore:
 
     # --- helpers inside a transaction -------------------------------------------
 
-    def _select(self, conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[Execution]:
-        cur = conn.execute(f"SELECT {SELECT_COLUMNS} FROM executions WHERE {where}", params)
+    def _select(
+        self, conn: sqlite3.Connection, where: str, params: Sequence[Any], *, index: str | None = None
+    ) -> list[Execution]:
+        # Without ANALYZE statistics the planner prefers ix_executions_status and sorts every row of
+        # that status; `index` names the partial index built for the query (see store.schema).
+        table = f"executions INDEXED BY {index}" if index else "executions"
+        cur = conn.execute(f"SELECT {SELECT_COLUMNS} FROM {table} WHERE {where}", params)
         return [rows.execution_from_row(r) for r in cur.fetchall()]
 
     def _write(
@@ -176,7 +181,9 @@ class SQLiteStore:
 
     def _admit(self, conn: sqlite3.Connection, now: datetime) -> int:
         """Admission of queued executions, inside the caller's transaction."""
-        queued = self._select(conn, "status = 'queued' ORDER BY priority DESC, id LIMIT 1000", ())
+        queued = self._select(
+            conn, "status = 'queued' ORDER BY priority DESC, id LIMIT 1000", (), index="ix_executions_queued"
+        )
         if not queued:
             return 0
         occ = self._occupancy(conn)
@@ -361,6 +368,7 @@ class SQLiteStore:
                 conn,
                 f"status = 'pending' AND queue IN ({marks}) ORDER BY priority DESC, id LIMIT ?",
                 [*queues, limit],
+                index="ix_executions_pending",
             )
             event = states.Claim(worker_id, now, lease_until)
             return self._write(conn, [(e, states.transition(e, event)) for e in pending], now)
@@ -450,19 +458,19 @@ class SQLiteStore:
     # --- background duties -----------------------------------------------------------
 
     def _sweep(
-        self, where: str, params: Sequence[Any], event: Callable[[], states.Event], now: datetime
+        self, where: str, params: Sequence[Any], event: Callable[[], states.Event], now: datetime, index: str
     ) -> int:
         with self._tx() as conn:
-            found = self._select(conn, where, params)
+            found = self._select(conn, where, params, index=index)
             changes = [(e, states.transition(e, event())) for e in found]
             self._write(conn, changes, now)
-            admitted = self._admit(conn, now)
-        return len(changes) + admitted
+            self._admit(conn, now)  # what was promoted or requeued may start at once
+        return len(changes)
 
     def promote_due(self, *, now: datetime, limit: int = 1000) -> int:
         return self._sweep(
             "status = 'scheduled' AND scheduled_for <= ? ORDER BY scheduled_for LIMIT ?",
-            (ts(now), limit), states.Enqueue, now,
+            (ts(now), limit), states.Enqueue, now, "ix_executions_scheduled",
         )  # fmt: skip
 
     def admit_queued(self, *, now: datetime) -> int:
@@ -472,7 +480,7 @@ class SQLiteStore:
     def reap_expired_leases(self, *, now: datetime, limit: int = 1000) -> int:
         return self._sweep(
             f"lease_expires_at < ? AND status IN {HELD_IN} LIMIT ?",
-            (ts(now), limit), lambda: states.LeaseExpired(now), now,
+            (ts(now), limit), lambda: states.LeaseExpired(now), now, "ix_executions_lease",
         )  # fmt: skip
 
     def delete_expired(self, *, now: datetime, limit: int = 10000) -> int:
@@ -488,7 +496,10 @@ class SQLiteStore:
     def next_due_at(self) -> datetime | None:
         row = (
             self._reader()
-            .execute("SELECT MIN(scheduled_for) FROM executions WHERE status = 'scheduled'")
+            .execute(
+                "SELECT MIN(scheduled_for) FROM executions INDEXED BY ix_executions_scheduled "
+                "WHERE status = 'scheduled'"
+            )
             .fetchone()
         )
         return rows.dt(row[0]) if row and row[0] is not None else None

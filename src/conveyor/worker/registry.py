@@ -30,7 +30,8 @@ class WorkflowDef:
         """What the handler receives as `params`: the model instance, or the plain dict."""
         if self.params_model is None:
             return dict(parameters)
-        return self.params_model.model_validate(parameters)
+        # Checked at start already; lenient here so custom parameters reach the handler.
+        return _lenient(self.params_model).model_validate(parameters)
 
 
 def _errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -108,25 +109,34 @@ class App:
             raise UnknownWorkflow(name, list(self.workflows))
         if wf.params_model is None:
             return dict(parameters)
-        model = wf.params_model
-        if allow_custom or wf.info.allow_custom_parameters:
-            model = _lenient(model)
+        custom = allow_custom or wf.info.allow_custom_parameters
+        model = _lenient(wf.params_model) if custom else _strict(wf.params_model)
         try:
             return model.model_validate(parameters).model_dump(mode="json")
         except ValidationError as exc:
             raise InvalidParameters(name, _errors(exc)) from None
 
 
-_LENIENT: dict[type[BaseModel], type[BaseModel]] = {}
+_VARIANTS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {}
+
+
+def _variant(model: type[BaseModel], extra: str) -> type[BaseModel]:
+    """The same model with another policy for parameters it does not declare."""
+    key = (model, extra)
+    if key not in _VARIANTS:
+        name = f"{model.__name__}{extra.capitalize()}Extra"
+        _VARIANTS[key] = type(name, (model,), {"model_config": ConfigDict(extra=extra)})  # type: ignore[typeddict-item]
+    return _VARIANTS[key]
 
 
 def _lenient(model: type[BaseModel]) -> type[BaseModel]:
-    """The same model, keeping parameters it does not declare (allow_custom_parameters)."""
-    if model not in _LENIENT:
-        _LENIENT[model] = type(
-            f"{model.__name__}Custom", (model,), {"model_config": ConfigDict(extra="allow")}
-        )
-    return _LENIENT[model]
+    """Keeps undeclared parameters (allow_custom_parameters); the handler finds them in `model_extra`."""
+    return model if model.model_config.get("extra") == "allow" else _variant(model, "allow")
+
+
+def _strict(model: type[BaseModel]) -> type[BaseModel]:
+    """Refuses undeclared parameters, unless the model itself says what to do with them."""
+    return model if model.model_config.get("extra") is not None else _variant(model, "forbid")
 
 
 def load_apps(specs: tuple[str, ...] | list[str]) -> App:

@@ -1,0 +1,74 @@
+"""Tokens, idempotency answers and the workflows workers register."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+
+from conveyor.core.clock import ManualClock
+from conveyor.core.model import Role, Token, WorkflowInfo
+from conveyor.core.ports import Store
+
+
+def test_tokens_are_found_by_hash_listed_in_creation_order_and_deleted(
+    store: Store, clock: ManualClock
+) -> None:
+    t0 = clock.now()
+    b = Token("id-b", "ci", Role.OPERATOR, t0 + timedelta(seconds=1), "hash-b")
+    a = Token("id-a", "admin", Role.ADMIN, t0, "hash-a")
+    v = Token("id-v", "dash", Role.VIEWER, t0 + timedelta(seconds=2), "hash-v")
+    for t in (b, a, v):
+        store.add_token(t)
+    assert store.count_tokens() == 3
+    assert store.find_token("hash-b") == b
+    assert store.find_token("nope") is None
+    assert store.list_tokens() == [a, b, v]
+    assert store.delete_token("id-b") is True
+    assert store.delete_token("id-b") is False
+    assert store.find_token("hash-b") is None
+    assert store.count_tokens() == 2
+
+
+def test_the_first_idempotent_answer_wins(store: Store, clock: ManualClock) -> None:
+    assert store.get_idempotent("k") is None
+    assert store.put_idempotent("k", 201, '{"id": 1}', now=clock.now()) == (201, '{"id": 1}')
+    assert store.put_idempotent("k", 409, '{"error": 2}', now=clock.now()) == (201, '{"id": 1}')
+    assert store.get_idempotent("k") == (201, '{"id": 1}')
+    assert store.put_idempotent("other", 200, "{}", now=clock.now()) == (200, "{}")
+
+
+def test_concurrent_idempotent_answers_agree_on_one(store: Store, clock: ManualClock) -> None:
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def put(i: int) -> None:
+        barrier.wait()
+        got = store.put_idempotent("same", 200 + i, f"body {i}", now=clock.now())
+        with lock:
+            answers.append(got)
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(answers) == 8
+    assert len(set(answers)) == 1
+    assert store.get_idempotent("same") == answers[0]
+
+
+def test_workflows_registered_by_workers_round_trip_and_update(store: Store) -> None:
+    a = WorkflowInfo(
+        "a", {"type": "object", "properties": {"x": {"type": "integer"}}}, "does a", system=True, timeout=5.0,
+        max_attempts=2, retry_backoff=3.0, queue="q", isolation="process", retention=9.0,
+        allow_custom_parameters=True,
+    )  # fmt: skip
+    b = WorkflowInfo("b")
+    store.upsert_workflows([b, a])
+    assert store.list_workflows() == [a, b]
+    store.upsert_workflows([replace(a, description="does a better", max_attempts=4)])
+    assert store.list_workflows() == [replace(a, description="does a better", max_attempts=4), b]
+    store.upsert_workflows([])
+    assert len(store.list_workflows()) == 2
