@@ -39,7 +39,7 @@ def _show(ctx: typer.Context, ex: Execution, as_json: bool, verb: str) -> None:
     if wants_json(ctx, as_json):
         print_json(ex.raw)
     else:
-        output.out().print(f"{verb} execution {ex.id}: now ", output.status_text(str(ex.raw.get("status"))))
+        output.out().print(output.status_line(f"{verb} execution {ex.id}: now ", ex))
 
 
 @api_command
@@ -94,9 +94,7 @@ def start(
         if json_out:
             print_json(ex.raw)
         else:
-            output.out().print(
-                f"started execution {ex.id} of {ex.workflow}: ", output.status_text(str(ex.raw.get("status")))
-            )
+            output.out().print(output.status_line(f"started execution {ex.id} of {ex.workflow}: ", ex))
 
 
 @api_command

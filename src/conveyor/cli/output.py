@@ -47,7 +47,7 @@ def out() -> Console:
 
 
 def err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -67,6 +67,11 @@ def print_json(data: Any) -> None:
 
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def status_line(prefix: str, ex: ExecutionData) -> Text:
+    """`prefix` followed by the execution's status in its colour."""
+    return Text(prefix).append_text(status_text(str(ex.raw.get("status", "?"))))
 
 
 def when(value: Any) -> str:

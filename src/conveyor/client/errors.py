@@ -206,9 +206,13 @@ class WaitTimeout(ExecutionError, TimeoutError):
         self.timeout = timeout
         super().__init__(
             f"Execution {execution.id} of workflow {execution.workflow!r} is still {execution.status} "
-            f"after waiting {timeout:g} seconds; it keeps going on the server.",
+            f"after waiting {_seconds(timeout)}; it keeps going on the server.",
             execution,
         )
+
+
+def _seconds(value: float) -> str:
+    return "1 second" if value == 1 else f"{value:g} seconds"
 
 
 def _attempts(execution: ExecutionData) -> str:
