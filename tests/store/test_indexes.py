@@ -23,7 +23,8 @@ from conveyor.core import states
 from conveyor.core.ids import new_id
 from conveyor.core.model import ErrorInfo, Event, Execution, ExecutionFilter, Status
 from conveyor.store import rows
-from conveyor.store.sqlite import INSERT_EXECUTION, SQLiteStore
+from conveyor.store.sqlite import SQLiteStore
+from conveyor.store.sqlstore import INSERT_EXECUTION
 
 S = Status
 N = 100_000
