@@ -16,6 +16,7 @@ from conveyor.api import actions, events, executions, health, tokens, workflows
 from conveyor.api.auth import AUTH_MODES, Authenticator
 from conveyor.api.errors import install_error_handlers, method_index
 from conveyor.core.service import ExecutionService
+from conveyor.ui import router as ui_router
 
 API_PREFIX = "/api/v1"
 
@@ -67,4 +68,5 @@ def create_app(
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.state.method_index = method_index(API_PREFIX, routers)
+    app.include_router(ui_router)
     return app

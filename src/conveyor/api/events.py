@@ -91,12 +91,7 @@ async def stream_events(
     await run_in_threadpool(service.get, execution_id)  # an unknown id is a 404, not an empty stream
     settings = request.app.state
     frames = _frames(
-        service,
-        execution_id,
-        start,
-        request,
-        poll=settings.stream_poll_interval,
-        keepalive=settings.stream_keepalive,
+        service, execution_id, start, poll=settings.stream_poll_interval, keepalive=settings.stream_keepalive
     )
     return StreamingResponse(
         frames,
@@ -109,7 +104,6 @@ async def _frames(
     service: ExecutionService,
     execution_id: str,
     after: int,
-    request: Request,
     *,
     poll: float,
     keepalive: float,
@@ -118,7 +112,10 @@ async def _frames(
 
     The execution is read before its events: when it is terminal, the terminal
     status event was written with it, so draining the events after that read
-    cannot miss it.
+    cannot miss it. A client that hangs up needs no check here: StreamingResponse
+    listens for the disconnect and cancels this generator (under an ASGI server
+    that does not report it, the next write fails: a keepalive at the latest),
+    so this loop does not read `receive` itself and compete with that listener.
     """
     last_sent = time.monotonic()
     while True:
@@ -143,6 +140,4 @@ async def _frames(
         if time.monotonic() - last_sent >= keepalive:
             yield KEEPALIVE
             last_sent = time.monotonic()
-        if await request.is_disconnected():
-            return
         await anyio.sleep(poll)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conveyor.core.errors import InvalidRequest
-from conveyor.core.model import ErrorInfo, Event, Execution, Token
+from conveyor.core.model import ErrorInfo, Event, Execution, Token, WorkflowInfo
 
 #: The execution document's fields, in the order docs/api.md shows them.
 EXECUTION_FIELDS: tuple[str, ...] = (
@@ -108,6 +108,22 @@ def event_doc(ev: Event) -> dict[str, Any]:
         "level": ev.level,
         "message": ev.message,
         "data": ev.data,
+    }
+
+
+def workflow_doc(info: WorkflowInfo) -> dict[str, Any]:
+    """A workflow as docs/api.md lists it, built here so additions to the core's dict do not leak out."""
+    return {
+        "name": info.name,
+        "description": info.description,
+        "parameters_schema": info.parameters_schema,
+        "system": info.system,
+        "timeout": info.timeout,
+        "max_attempts": info.max_attempts,
+        "retry_backoff": info.retry_backoff,
+        "queue": info.queue,
+        "isolation": info.isolation,
+        "retention": info.retention,
     }
 
 

@@ -13,13 +13,14 @@ from fastapi.responses import Response
 from conveyor.api.auth import Viewer
 from conveyor.api.deps import Service, json_answer
 from conveyor.api.schemas import COMMON_ERRORS, ErrorEnvelope, WorkflowList, WorkflowOut
+from conveyor.api.serialize import workflow_doc
 
 router = APIRouter(tags=["workflows"], responses=COMMON_ERRORS)
 
 
 @router.get("/workflows", response_model=WorkflowList, summary="List workflows")
 def list_workflows(service: Service, _: Viewer) -> Response:
-    return json_answer({"items": [w.to_dict() for w in service.workflows()]})
+    return json_answer({"items": [workflow_doc(w) for w in service.workflows()]})
 
 
 @router.get(
@@ -29,4 +30,4 @@ def list_workflows(service: Service, _: Viewer) -> Response:
     summary="Get one workflow",
 )
 def get_workflow(name: str, service: Service, _: Viewer) -> Response:
-    return json_answer(service.workflow(name).to_dict())
+    return json_answer(workflow_doc(service.workflow(name)))
