@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from conveyor.client import Client
+from tests.databases import STORES, database
 from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,8 +103,9 @@ class System:
                 p.wait()
 
 
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[System]:
+@pytest.fixture(params=STORES)
+def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
+    """Runs each acceptance test once on SQLite and once on PostgreSQL."""
     spool = tmp_path / "spool"
     spool.mkdir()
     env = {
@@ -115,9 +117,12 @@ def system(tmp_path: Path) -> Iterator[System]:
     }
     env.pop("CONVEYOR_URL", None)
     env.pop("CONVEYOR_TOKEN", None)
-    sys_ = System(tmp_path, f"sqlite:///{tmp_path}/conveyor.db", env)
-    yield sys_
-    sys_.stop()
+    with database(request.param, tmp_path, migrated=False) as url:
+        sys_ = System(tmp_path, url, env)
+        try:
+            yield sys_
+        finally:
+            sys_.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Store fixtures. `store_kind` is parametrized so a PostgreSQL store can join by adding a param."""
+"""Store fixtures: every test that takes `store` runs once on SQLite and once on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,15 +16,17 @@ from conveyor.core.clock import ManualClock
 from conveyor.core.ports import Store
 from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.store import migrate, schema
+from conveyor.store.postgres import PostgresStore
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
+from tests.databases import STORES, pg_schema
 
 from .support import T0
 
 RETENTION = 3600.0
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=STORES)
 def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -38,12 +40,14 @@ def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def store_url(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def store_url(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     if store_kind == "sqlite":
         path = tmp_path / "t.db"
         shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
-        return f"sqlite:///{path}"
-    raise NotImplementedError(store_kind)  # pragma: no cover - add postgres here
+        yield f"sqlite:///{path}"
+        return
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -52,10 +56,7 @@ def open_store(store_kind: str) -> Iterator[Callable[[str], Store]]:
     opened: list[Any] = []
 
     def open_(url: str) -> Store:
-        if store_kind == "sqlite":
-            s = SQLiteStore(url)
-        else:  # pragma: no cover - add postgres here
-            raise NotImplementedError(store_kind)
+        s: Any = SQLiteStore(url) if store_kind == "sqlite" else PostgresStore(url)
         opened.append(s)
         return s
 

@@ -14,15 +14,15 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from conveyor.core.errors import SchemaOutOfDate
 from conveyor.core.ports import Store
 from conveyor.store import migrate, schema
+from tests.databases import database
 
 TABLES = {"executions", "events", "workflows", "targets", "tokens", "idempotency_keys", "alembic_version"}
 
 
 @pytest.fixture
-def empty_url(store_kind: str, tmp_path: Path) -> str:
-    if store_kind == "sqlite":
-        return f"sqlite:///{tmp_path}/empty.db"
-    raise NotImplementedError(store_kind)  # pragma: no cover - add postgres here
+def empty_url(store_kind: str, tmp_path: Path) -> Iterator[str]:
+    with database(store_kind, tmp_path, migrated=False) as url:
+        yield url
 
 
 @contextmanager

@@ -6,22 +6,25 @@ from pathlib import Path
 import pytest
 
 from conveyor.core.catalog import ChainedCatalog
+from conveyor.core.ports import Store
 from conveyor.core.service import ExecutionService
 from conveyor.scheduler.loop import BackgroundLoop
-from conveyor.store.sqlite import SQLiteStore
+from conveyor.store import open_store
 from conveyor.worker.runner import Worker, WorkerSettings
+from tests.databases import STORES, database
 from tests.worker.workflows import app
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(f"sqlite:///{tmp_path}/worker.db")
-    yield s
-    s.close()
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with database(request.param, tmp_path) as url:
+        s = open_store(url)
+        yield s
+        s.close()
 
 
 @pytest.fixture
-def service(store: SQLiteStore) -> ExecutionService:
+def service(store: Store) -> ExecutionService:
     return ExecutionService(store, ChainedCatalog(app))
 
 
@@ -34,7 +37,7 @@ def loop(service: ExecutionService) -> Iterator[BackgroundLoop]:
 
 
 @pytest.fixture
-def worker(store: SQLiteStore) -> Iterator[Worker]:
+def worker(store: Store) -> Iterator[Worker]:
     w = Worker(store, app, WorkerSettings(concurrency=4, lease_seconds=3))
     w.start()
     yield w

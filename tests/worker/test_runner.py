@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conveyor.core.model import Execution, Status
+from conveyor.core.ports import Store
 from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.scheduler.loop import BackgroundLoop
-from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.runner import Worker, WorkerSettings
 from tests.helpers import wait_until
 from tests.worker.workflows import app
@@ -159,7 +159,7 @@ def test_process_timeout_kills_the_handler(service: ExecutionService, worker: Wo
 
 
 def test_expired_lease_requeues_for_another_worker(
-    service: ExecutionService, store: SQLiteStore, loop: BackgroundLoop
+    service: ExecutionService, store: Store, loop: BackgroundLoop
 ) -> None:
     """A worker that claimed and then died (no heartbeats): the execution runs again elsewhere."""
     ex = service.start(StartRequest("steps", {"steps": 2}))  # max_attempts=2
@@ -176,7 +176,7 @@ def test_expired_lease_requeues_for_another_worker(
 
 
 def test_expired_lease_without_attempts_left_fails_with_worker_lost(
-    service: ExecutionService, store: SQLiteStore, loop: BackgroundLoop
+    service: ExecutionService, store: Store, loop: BackgroundLoop
 ) -> None:
     ex = service.start(StartRequest("boom", {}))
     now = service.clock.now()
@@ -186,7 +186,7 @@ def test_expired_lease_without_attempts_left_fails_with_worker_lost(
 
 
 def test_worker_does_not_take_more_than_its_concurrency(
-    service: ExecutionService, store: SQLiteStore
+    service: ExecutionService, store: Store
 ) -> None:
     w = Worker(store, app, WorkerSettings(concurrency=2, lease_seconds=3))
     w.start()

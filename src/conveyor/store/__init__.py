@@ -11,6 +11,8 @@ def open_store(url: str, *, migrate_empty: bool = True) -> Store:
         from conveyor.store.sqlite import SQLiteStore
 
         return SQLiteStore(url, migrate_empty=migrate_empty)
-    if url.startswith(("postgresql://", "postgres://")):
-        raise ValueError("the PostgreSQL store is not built yet; use sqlite:///path for now")
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        from conveyor.store.postgres import PostgresStore
+
+        return PostgresStore(url, migrate_empty=migrate_empty)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")

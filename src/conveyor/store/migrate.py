@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from conveyor.core.errors import SchemaOutOfDate
@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def sqlalchemy_url(url: str) -> str:
     """Our URLs name the database; SQLAlchemy also wants the driver (psycopg 3)."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 
@@ -48,10 +48,17 @@ def current(url: str) -> str | None:
         engine.dispose()
 
 
+MIGRATION_LOCK = 0x4D696772  # "Migr": one migrating process at a time on PostgreSQL
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     engine = _engine(url)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Servers and workers starting together on an empty database: the first migrates,
+                # the others wait here and then find nothing left to do.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg = _config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)

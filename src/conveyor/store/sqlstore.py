@@ -39,6 +39,7 @@ INSERT_EXECUTION = f"INSERT INTO executions ({SELECT_COLUMNS}) VALUES ({', '.joi
 UPDATE_EXECUTION = (
     f"UPDATE executions SET {', '.join(f'{c} = ?' for c in MUTABLE)} WHERE id = ? AND status = ?"
 )
+IDEMPOTENCY_SECONDS = 24 * 3600.0
 INSERT_EVENT = "INSERT INTO events (execution_id, ts, kind, level, message, data) VALUES (?, ?, ?, ?, ?, ?)"
 
 
@@ -452,6 +453,8 @@ class SQLStore:
                     (ts(now), limit),
                 ).fetchall()
             ]
+            # Idempotency keys answer retries of a request, not history: a day is plenty.
+            conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (ts(now) - IDEMPOTENCY_SECONDS,))
             return self._delete_ids(conn, ids) if ids else 0
 
     def next_due_at(self) -> datetime | None:
