@@ -52,7 +52,7 @@ class _Tx:
         self.notified = False
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
-        return self._conn.execute(_pg(sql), params)  # type: ignore[return-value]
+        return self._conn.execute(_pg(sql), params)
 
     def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any:
         with self._conn.cursor() as cur:

@@ -454,7 +454,8 @@ class SQLStore:
                 ).fetchall()
             ]
             # Idempotency keys answer retries of a request, not history: a day is plenty.
-            conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (ts(now) - IDEMPOTENCY_SECONDS,))
+            oldest = now.timestamp() - IDEMPOTENCY_SECONDS
+            conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (oldest,))
             return self._delete_ids(conn, ids) if ids else 0
 
     def next_due_at(self) -> datetime | None:
