@@ -77,3 +77,21 @@ def hold(ctx: Context, params: HoldParams) -> str:
 @app.workflow("acc.short_retention", retention=0.5)
 def short_retention(ctx: Context, params: dict[str, Any]) -> str:
     return "gone soon"
+
+
+@app.workflow("acc.effect", max_attempts=3)
+def effect(ctx: Context, params: dict[str, Any]) -> None:
+    """A side effect per run: the multi-process tests count them."""
+    record("effect", ctx)
+
+
+class WorkParams(BaseModel):
+    seconds: float = 0.02
+
+
+@app.workflow("acc.work", params=WorkParams, max_attempts=5)
+def work(ctx: Context, params: WorkParams) -> None:
+    """Short work with a start and an end record, so a kill lands mid-execution."""
+    record("started", ctx)
+    time.sleep(params.seconds)
+    record("finished", ctx)

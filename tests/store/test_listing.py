@@ -52,9 +52,14 @@ def data(service: ExecutionService, store: Store, clock: ManualClock) -> list[Ex
 
 
 def value(ex: Execution, name: str) -> Any:
-    """The value a sort compares: an absent target, start or end sorts first (as '' or 0)."""
+    """The value a sort compares: an absent target, start or end sorts first (as '' or 0).
+
+    created_at sorts by id: UUIDv7 ids are in creation order, and the primary key serves it.
+    """
+    if name == "created_at":
+        return ex.id
     raw = getattr(ex, name)
-    if name in ("created_at", "started_at", "ended_at"):
+    if name in ("started_at", "ended_at"):
         return raw.timestamp() if raw is not None else 0
     if name == "target":
         return raw or ""

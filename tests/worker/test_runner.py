@@ -185,9 +185,7 @@ def test_expired_lease_without_attempts_left_fails_with_worker_lost(
     assert failed.error is not None and failed.error.type == "WorkerLost"
 
 
-def test_worker_does_not_take_more_than_its_concurrency(
-    service: ExecutionService, store: Store
-) -> None:
+def test_worker_does_not_take_more_than_its_concurrency(service: ExecutionService, store: Store) -> None:
     w = Worker(store, app, WorkerSettings(concurrency=2, lease_seconds=3))
     w.start()
     try:

@@ -8,7 +8,8 @@ see.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -129,7 +130,41 @@ class Execution:
     updated_at: datetime | None = None
 
     def evolve(self, **changes: Any) -> Execution:
-        return replace(self, **changes)
+        """A copy with `changes` (dataclasses.replace, but ~3x faster: it is on every hot path)."""
+        if not changes.keys() <= _EXECUTION_FIELDS:
+            raise TypeError(f"Execution has no field(s) {sorted(changes.keys() - _EXECUTION_FIELDS)}")
+        return _evolve_execution(self, changes)
+
+    @classmethod
+    def from_values(cls, values: tuple[Any, ...]) -> Execution:
+        """Build from every field's value in declaration order, skipping __init__ (row decoding)."""
+        return _execution_from_values(values)
+
+
+def _compile_fast_paths(cls: type) -> tuple[Any, Any]:
+    """Copy and build functions for a frozen slots dataclass that set slots directly.
+
+    A frozen dataclass's __init__ (and so dataclasses.replace) assigns each
+    field through object.__setattr__; writing the slot descriptors instead is
+    the same result at a third of the cost.
+    """
+    names = [f.name for f in fields(cls)]
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    env.update({f"_set_{n}": getattr(cls, n).__set__ for n in names})
+    evolve = "def evolve(self, ch):\n    new = _new(_cls)\n"
+    evolve += "".join(f"    _set_{n}(new, ch['{n}'] if '{n}' in ch else self.{n})\n" for n in names)
+    evolve += "    return new\n"
+    build = "def build(v):\n    new = _new(_cls)\n"
+    build += "".join(f"    _set_{n}(new, v[{i}])\n" for i, n in enumerate(names))
+    build += "    return new\n"
+    exec(evolve + build, env)
+    return env["evolve"], env["build"]
+
+
+_evolve_execution: Callable[[Execution, dict[str, Any]], Execution]
+_execution_from_values: Callable[[tuple[Any, ...]], Execution]
+_evolve_execution, _execution_from_values = _compile_fast_paths(Execution)
+_EXECUTION_FIELDS = frozenset(f.name for f in fields(Execution))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from conveyor.store import migrate
+from conveyor.store.rows import MUTABLE
 from conveyor.store.sqlbuild import to_format_style
 from conveyor.store.sqlstore import Conn, Cursor, SQLStore
 
@@ -59,6 +60,40 @@ class _Tx:
             cur.executemany(_pg(sql), params)
 
 
+def _recordset(alias: str, columns: Sequence[tuple[str, str]]) -> str:
+    """`unnest(?::t1[], ...) AS alias(c1, ...)`: many rows as one statement's parameters, a column each."""
+    arrays = ", ".join(f"?::{t}[]" for _, t in columns)
+    return f"unnest({arrays}) AS {alias}({', '.join(c for c, _ in columns)})"
+
+
+def _columns(values: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(col) for col in zip(*values, strict=True)]
+
+
+_MUTABLE_TYPES = (
+    ("status", "text"), ("updated_at", "float8"), ("scheduled_for", "float8"), ("started_at", "float8"),
+    ("ended_at", "float8"), ("attempt", "int4"), ("max_attempts", "int4"), ("expires_at", "float8"),
+    ("worker_id", "text"), ("lease_expires_at", "float8"), ("total_operations", "int4"),
+    ("finished_operations", "int4"), ("result", "text"), ("error", "text"), ("state", "text"),
+)  # fmt: skip
+assert tuple(c for c, _ in _MUTABLE_TYPES) == MUTABLE, "keep in step with store.rows.MUTABLE"
+# Many rows travel as column arrays: one statement whatever the batch size, where executemany
+# sends and runs one statement per row. (One JSON document instead was measured slower.)
+_UPDATE_TYPES = (*_MUTABLE_TYPES, ("id", "text"), ("old_status", "text"))
+UPDATE_MANY = (
+    f"UPDATE executions AS e SET {', '.join(f'{c} = v.{c}' for c in MUTABLE)} "
+    f"FROM {_recordset('v', _UPDATE_TYPES)} WHERE e.id = v.id AND e.status = v.old_status"
+)
+_EVENT_TYPES = (
+    ("execution_id", "text"), ("ts", "float8"), ("kind", "text"), ("level", "text"), ("message", "text"),
+    ("data", "text"),
+)  # fmt: skip
+INSERT_EVENTS_MANY = (
+    "INSERT INTO events (execution_id, ts, kind, level, message, data) "
+    f"SELECT * FROM {_recordset('v', _EVENT_TYPES)}"
+)
+
+
 class PostgresStore(SQLStore):
     FOR_UPDATE = " FOR UPDATE"
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
@@ -88,6 +123,12 @@ class PostgresStore(SQLStore):
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._pool.connection() as conn:
             return conn.execute(_pg(sql), params).fetchall()
+
+    def _update_rows(self, conn: Conn, values: list[tuple[Any, ...]]) -> None:
+        conn.execute(UPDATE_MANY, _columns(values))
+
+    def _insert_event_rows(self, conn: Conn, values: list[tuple[Any, ...]]) -> None:
+        conn.execute(INSERT_EVENTS_MANY, _columns(values))
 
     def _lock_admission(self, conn: Conn, *, targets: set[str] | tuple[()], exclusive: bool) -> None:
         if exclusive:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -43,17 +44,13 @@ def loads(value: str | None) -> Any:
 
 
 def execution_from_row(r: Sequence[Any]) -> Execution:
-    return Execution(
-        id=r[0], workflow=r[1], status=Status(r[2]), target=r[3], queue=r[4], priority=r[5],
-        is_system=bool(r[6]), dry_run=bool(r[7]), force=bool(r[8]), created_by=r[9],
-        created_at=datetime.fromtimestamp(r[10], UTC), updated_at=dt(r[11]), scheduled_for=dt(r[12]),
-        started_at=dt(r[13]), ended_at=dt(r[14]), attempt=r[15], max_attempts=r[16],
-        retry_backoff=r[17], timeout=r[18], retention=r[19], expires_at=dt(r[20]), worker_id=r[21],
-        lease_expires_at=dt(r[22]), total_operations=r[23], finished_operations=r[24],
-        parameters=loads(r[25]) or {}, result=loads(r[26]),
-        error=ErrorInfo.from_dict(loads(r[27])), state=loads(r[28]), idempotency_key=r[29],
-        group_id=r[30],
-    )  # fmt: skip
+    # In Execution's field order (see core.model), not the row's.
+    return Execution.from_values((
+        r[0], r[1], Status(r[2]), datetime.fromtimestamp(r[10], UTC), loads(r[25]) or {}, r[3], r[4],
+        r[5], bool(r[6]), bool(r[7]), bool(r[8]), r[9], dt(r[12]), dt(r[13]), dt(r[14]), r[15], r[16],
+        r[17], r[18], r[19], dt(r[20]), r[21], dt(r[22]), r[23], r[24], loads(r[26]),
+        ErrorInfo.from_dict(loads(r[27])), loads(r[28]), r[29], r[30], dt(r[11]),
+    ))  # fmt: skip
 
 
 def execution_to_row(e: Execution) -> tuple[Any, ...]:
@@ -100,3 +97,17 @@ def status_event(old: Execution | None, new: Execution, now: datetime) -> Event:
         data["error"] = new.error.to_dict()
     text = f"{before} -> {new.status}" if before else f"created as {new.status}"
     return Event(new.id, "status", now, text, "error" if new.status is Status.FAILED else "info", data)
+
+
+@functools.lru_cache(maxsize=256)
+def _status_change(before: str | None, after: str) -> tuple[str, str, str]:
+    text = f"{before} -> {after}" if before else f"created as {after}"
+    return text, "error" if after == "failed" else "info", dumps({"from": before, "to": after}) or ""
+
+
+def status_event_row(old: Execution | None, new: Execution, now: datetime) -> tuple[Any, ...]:
+    """`event_to_row(status_event(...))` without the intermediate objects: it runs for every transition."""
+    if new.error is not None and new.status in (Status.FAILED, Status.SCHEDULED):
+        return event_to_row(status_event(old, new, now))
+    text, level, data = _status_change(str(old.status) if old is not None else None, str(new.status))
+    return (new.id, now.timestamp(), "status", level, text, data)

@@ -18,7 +18,7 @@ from conveyor.store.rows import ts
 #: How each sortable field is compared; nullable ones get a neutral value so keyset paging works.
 SORT_EXPR = {
     "id": "id",
-    "created_at": "created_at",
+    "created_at": "id",  # UUIDv7 ids sort by creation time: the primary key serves this order
     "status": "status",
     "workflow": "workflow",
     "target": "COALESCE(target, '')",
@@ -26,7 +26,7 @@ SORT_EXPR = {
     "started_at": "COALESCE(started_at, 0)",
     "ended_at": "COALESCE(ended_at, 0)",
 }
-_ROW_INDEX = {"id": 0, "created_at": 10, "status": 2, "workflow": 1, "target": 3, "priority": 5,
+_ROW_INDEX = {"id": 0, "created_at": 0, "status": 2, "workflow": 1, "target": 3, "priority": 5,
               "started_at": 13, "ended_at": 14}  # fmt: skip
 _NEUTRAL: dict[str, Any] = {"target": "", "started_at": 0, "ended_at": 0}
 

@@ -81,6 +81,13 @@ class SQLStore:
     def _lock_admission(self, conn: Conn, *, targets: set[str] | tuple[()], exclusive: bool) -> None:
         """Serialize admission decisions with other processes (held until the transaction ends)."""
 
+    def _update_rows(self, conn: Conn, values: list[tuple[Any, ...]]) -> None:
+        """UPDATE_EXECUTION for each row of values (the MUTABLE columns, then id and old status)."""
+        conn.executemany(UPDATE_EXECUTION, values)
+
+    def _insert_event_rows(self, conn: Conn, values: list[tuple[Any, ...]]) -> None:
+        conn.executemany(INSERT_EVENT, values)
+
     def _work_appeared(self, conn: Conn) -> None:
         """Pending work was written in this transaction: wake workers once it commits."""
 
@@ -112,17 +119,16 @@ class SQLStore:
         changed = [(o, n.evolve(updated_at=now)) for o, n in changes if n is not o]
         if not changed:
             return [n for _, n in changes]
-        conn.executemany(
-            UPDATE_EXECUTION, [(*rows.mutable_values(n), n.id, str(o.status)) for o, n in changed]
-        )
-        events = [rows.status_event(o, n, now) for o, n in changed if o.status is not n.status]
-        self._insert_events(conn, events)
+        self._update_rows(conn, [(*rows.mutable_values(n), n.id, str(o.status)) for o, n in changed])
+        events = [rows.status_event_row(o, n, now) for o, n in changed if o.status is not n.status]
+        if events:
+            self._insert_event_rows(conn, events)
         written = {n.id: n for _, n in changed}
         return [written.get(n.id, n) if n is not o else n for o, n in changes]
 
     def _insert_events(self, conn: Conn, events: Sequence[Event]) -> None:
         if events:
-            conn.executemany(INSERT_EVENT, [rows.event_to_row(e) for e in events])
+            self._insert_event_rows(conn, [rows.event_to_row(e) for e in events])
 
     def _occupancy(self, conn: Conn) -> admission.Occupancy:
         occ = admission.Occupancy()
@@ -203,7 +209,7 @@ class SQLStore:
             decided = self._decide_starts(conn, fresh, refuse_blocked=refuse_blocked)
             if decided:
                 conn.executemany(INSERT_EXECUTION, [rows.execution_to_row(e) for e in decided])
-                self._insert_events(conn, [rows.status_event(None, e, now) for e in decided])
+                self._insert_event_rows(conn, [rows.status_event_row(None, e, now) for e in decided])
             if any(e.status is Status.PENDING for e in decided):
                 self._work_appeared(conn)
         by_id = {e.id: e for e in decided}

@@ -40,6 +40,7 @@ from conveyor.worker.registry import App, WorkflowDef
 log = logging.getLogger("conveyor.worker")
 
 PROGRESS_FLUSH_SECONDS = 0.25
+BATCH_WAIT_SECONDS = 0.002
 
 
 def new_worker_id() -> str:
@@ -184,16 +185,24 @@ class Worker:
 
     def _claim_loop(self) -> None:
         s = self.settings
+        # When busy, wait for a few slots to free so one claim transaction serves several executions.
+        batch = max(1, s.concurrency // 4)
+        more_likely = False  # the last claim filled every free slot: skip the cheap look first
         while not self._stop.is_set():
             try:
                 free = s.concurrency - len(self._running)
+                if 0 < free < batch:
+                    self._slot_freed.wait(BATCH_WAIT_SECONDS)
+                    self._slot_freed.clear()
+                    free = s.concurrency - len(self._running)
                 claimed: list[Execution] = []
-                if free > 0 and self.store.has_pending(s.queues):
+                if free > 0 and (more_likely or self.store.has_pending(s.queues)):
                     now = self.clock.now()
                     claimed = self.store.claim(
                         self.worker_id, s.queues, free, now=now,
                         lease_until=now + timedelta(seconds=s.lease_seconds),
                     )  # fmt: skip
+                    more_likely = len(claimed) == free
                 for ex in claimed:
                     self._launch(ex)
                 if claimed:
@@ -386,6 +395,9 @@ _REQUESTS = {
 
 def _with_progress(ctx: Context, step: Step) -> Step:
     """Fold the handler's last reported progress and state into its final write."""
+
+    if ctx.finished_operations is None and ctx.total_operations is None and not ctx.state:
+        return step  # nothing to fold in (the common case for short handlers)
 
     def final(ex: Execution) -> Execution:
         finished, total = ctx.finished_operations, ctx.total_operations
