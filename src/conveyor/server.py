@@ -18,6 +18,7 @@ from conveyor.config import Settings
 from conveyor.core.catalog import ChainedCatalog, StoredCatalog
 from conveyor.core.model import Role
 from conveyor.core.ports import Store
+from conveyor.core.schedules import ScheduleService
 from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store import open_store
@@ -88,7 +89,8 @@ def serve(settings: Settings) -> None:
     api = create_app(
         rt.service, auth_mode=mode, version=__version__, database_kind=_database_kind(settings.database_url)
     )
-    loop = BackgroundLoop(rt.service, interval=settings.tick_interval)
+    schedules = ScheduleService(rt.service)
+    loop = BackgroundLoop(rt.service, schedules=schedules, interval=settings.tick_interval)
     worker = rt.worker() if settings.run_worker and rt.app.workflows else None
     base = f"http://{settings.host}:{settings.port}"
     print(
@@ -107,6 +109,9 @@ def serve(settings: Settings) -> None:
         flush=True,
     )
     server = uvicorn.Server(uvicorn.Config(api, host=settings.host, port=settings.port, log_level="warning"))
+    fired = schedules.fire_oninit()
+    if fired:
+        log.info("started %d execution(s) of oninit schedules", fired)
     loop.start()
     if worker:
         worker.start()

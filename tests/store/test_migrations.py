@@ -16,7 +16,16 @@ from conveyor.core.ports import Store
 from conveyor.store import migrate, schema
 from tests.databases import database
 
-TABLES = {"executions", "events", "workflows", "targets", "tokens", "idempotency_keys", "alembic_version"}
+TABLES = {
+    "executions",
+    "events",
+    "schedules",
+    "workflows",
+    "targets",
+    "tokens",
+    "idempotency_keys",
+    "alembic_version",
+}
 
 
 @pytest.fixture

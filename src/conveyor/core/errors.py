@@ -70,6 +70,12 @@ class InvalidRequest(ConveyorError):
     code = "invalid_request"
 
 
+class InvalidTrigger(ConveyorError):
+    """A schedule trigger that cannot be read; the message says what is wrong and how to write it."""
+
+    code = "invalid_trigger"
+
+
 class Conflict(ConveyorError):
     code = "conflict"
 

@@ -21,9 +21,14 @@ from conveyor.core.model import (
     Token,
     WorkflowInfo,
 )
+from conveyor.core.scheduling import Schedule
 
 #: A pure step applied to the current row inside the store's transaction.
 Step = Callable[[Execution], Execution]
+#: A due schedule's round, decided inside the store's transaction: given the schedule and its
+#: previous execution, the executions to start, whether to cancel the previous one, and the
+#: schedule as it is afterwards.
+FireStep = Callable[[Schedule, Execution | None], tuple[list[Execution], bool, Schedule]]
 
 
 class Store(Protocol):
@@ -139,6 +144,29 @@ class Store(Protocol):
     def list_events(
         self, execution_id: str, *, after: int = 0, limit: int = 1000
     ) -> builtins.list[Event]: ...
+
+    # --- schedules ----------------------------------------------------------------
+    def add_schedule(self, schedule: Schedule) -> None: ...
+    def get_schedule(self, schedule_id: str) -> Schedule | None: ...
+    def list_schedules(
+        self,
+        *,
+        ids: Sequence[str] = (),
+        owner: str | None = None,
+        target: str | None = None,
+        after: str | None = None,
+        limit: int = 1000,
+    ) -> builtins.list[Schedule]: ...
+    def update_schedule(
+        self, schedule_id: str, change: Callable[[Schedule], Schedule], *, now: datetime
+    ) -> Schedule: ...
+    def delete_schedules(self, schedule_ids: Sequence[str]) -> int: ...
+    def delete_schedules_of_target(self, target: str) -> int: ...
+    def fire_schedules(self, *, now: datetime, fire: FireStep, due: bool = True, limit: int = 100) -> int:
+        """Fire due schedules (due=False: every enabled oninit one), each in one transaction."""
+        ...
+
+    def next_schedule_due_at(self) -> datetime | None: ...
 
     # --- auth and idempotency ---------------------------------------------------
     def add_token(self, token: Token) -> None: ...

@@ -76,10 +76,11 @@ class ExecutionService:
     def start_many(self, reqs: Sequence[StartRequest], *, refuse_blocked: bool = False) -> list[Execution]:
         """Validate every request first, then write them all in one store call: all or nothing."""
         now = self.clock.now()
-        built = [self._build(req, now) for req in reqs]
+        built = [self.prepare(req, now) for req in reqs]
         return self.store.start(built, refuse_blocked=refuse_blocked, now=now)
 
-    def _build(self, req: StartRequest, now: datetime) -> Execution:
+    def prepare(self, req: StartRequest, now: datetime) -> Execution:
+        """The execution a start request makes, validated, before admission (schedules fire these)."""
         info = self.workflow(req.workflow)
         params = self.catalog.validate(
             req.workflow, dict(req.parameters), allow_custom=req.allow_custom_parameters
@@ -222,6 +223,38 @@ class ExecutionService:
 
     def lease_until(self, seconds: float) -> datetime:
         return self.clock.now() + timedelta(seconds=seconds)
+
+    # --- work a server process runs itself (an async batch, ...) -------------------
+
+    def begin_internal(
+        self, workflow: str, parameters: JSON, *, created_by: str | None, holder: str, lease_seconds: float
+    ) -> Execution:
+        """Record an execution this process runs itself, created already running and held by `holder`.
+
+        It is visible and cancellable like any other; `holder` renews its lease with
+        `store.heartbeat` and ends it with `finish_internal`. If the process dies, the
+        lease runs out and the execution fails with WorkerLost (one attempt only).
+        """
+        now = self.clock.now()
+        ex = Execution(
+            id=new_id(), workflow=workflow, status=Status.PENDING, created_at=now, updated_at=now,
+            parameters=dict(parameters), queue="conveyor.internal", created_by=created_by,
+            max_attempts=1, retention=self.settings.retention,
+        )  # fmt: skip
+        held = states.transition(ex, states.Claim(holder, now, now + timedelta(seconds=lease_seconds)))
+        return self.store.start([held], refuse_blocked=False, now=now)[0]
+
+    def finish_internal(
+        self, execution_id: str, holder: str, *, result: Any = None, error: ErrorInfo | None = None
+    ) -> Execution | None:
+        """End an execution begun with `begin_internal`; None if it was no longer held (cancelled)."""
+        now = self.clock.now()
+        event: states.Event = (
+            states.Fail(now, error, retryable=False) if error is not None else states.Succeed(now, result)
+        )
+        return self.store.finish([(execution_id, holder, lambda ex: states.transition(ex, event))], now=now)[
+            0
+        ]
 
 
 def _filter_dict(flt: ExecutionFilter) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """The background loop: the duties no request triggers.
 
-Promotes scheduled executions when due, reaps expired leases (the worker
-died: requeue or fail with WorkerLost), admits queued work when capacity
-frees, and deletes executions whose retention has run out. Each duty is one
-atomic store operation, so every server may run this loop at once.
+Fires due schedules, promotes scheduled executions when due, reaps expired
+leases (the worker died: requeue or fail with WorkerLost), admits queued
+work when capacity frees, and deletes executions whose retention has run
+out. Each duty is one atomic store operation that skips rows another server
+is working on, so every server may run this loop at once.
 """
 
 from __future__ import annotations
@@ -11,21 +12,26 @@ from __future__ import annotations
 import logging
 import threading
 
+from conveyor.core.schedules import ScheduleService
 from conveyor.core.service import ExecutionService
 
 log = logging.getLogger("conveyor.scheduler")
 
 
 class BackgroundLoop:
-    def __init__(self, service: ExecutionService, *, interval: float = 1.0) -> None:
+    def __init__(
+        self, service: ExecutionService, *, schedules: ScheduleService | None = None, interval: float = 1.0
+    ) -> None:
         self.service = service
+        self.schedules = schedules
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.rounds = 0
 
     def run_once(self) -> dict[str, int]:
-        done = self.service.tick()
+        fired = self.schedules.fire_due() if self.schedules is not None else 0
+        done = {"fired": fired, **self.service.tick()}
         self.rounds += 1
         if any(done.values()):
             log.debug("background round: %s", done)
@@ -33,7 +39,9 @@ class BackgroundLoop:
 
     def _sleep_seconds(self) -> float:
         """Until the next round, or sooner when a scheduled execution falls due before it."""
-        due = self.service.store.next_due_at()
+        store = self.service.store
+        candidates = [store.next_due_at(), store.next_schedule_due_at() if self.schedules else None]
+        due = min((d for d in candidates if d is not None), default=None)
         if due is None:
             return self.interval
         wait = (due - self.service.clock.now()).total_seconds()

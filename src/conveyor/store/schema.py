@@ -81,6 +81,10 @@ Index(  # retention
     "ix_executions_expires", executions.c.expires_at,
     sqlite_where=text("expires_at IS NOT NULL"), postgresql_where=text("expires_at IS NOT NULL"),
 )  # fmt: skip
+Index(  # deleting finished executions up to a time (an execution ends once: about one entry per row)
+    "ix_executions_ended", executions.c.ended_at,
+    sqlite_where=text("ended_at IS NOT NULL"), postgresql_where=text("ended_at IS NOT NULL"),
+)  # fmt: skip
 # Every status change rewrites the row; on PostgreSQL that adds an entry to every index whose
 # predicate the row meets. So: few full indexes, partial ones where most rows have no value,
 # and none for rare admin queries. Sorting by created_at uses the primary key (ids are UUIDv7).
@@ -99,6 +103,43 @@ Index(
     "ux_executions_idempotency_key", executions.c.idempotency_key, unique=True,
     sqlite_where=text("idempotency_key IS NOT NULL"), postgresql_where=text("idempotency_key IS NOT NULL"),
 )  # fmt: skip
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workflow", String(200), nullable=False),
+    Column("trigger_kind", String(20), nullable=False),
+    Column("trigger_value", Text, nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("parameters", Text),
+    Column("target", String(200)),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("params", Text),
+    Column("owner", String(200)),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("suspended", Boolean, nullable=False, server_default=text("false")),
+    Column("misfire", String(20), nullable=False, server_default="skip"),
+    Column("misfire_limit", Integer, nullable=False, server_default="10"),
+    Column("grace", Float, nullable=False, server_default="10"),
+    Column("overlap", String(20), nullable=False, server_default="allow"),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("dry_run", Boolean, nullable=False, server_default=text("false")),
+    Column("next_fire_at", Float),
+    Column("last_fired_at", Float),
+    Column("last_execution_id", String(36)),
+    Column("fire_count", Integer, nullable=False, server_default="0"),
+    Column("waiting", Boolean, nullable=False, server_default=text("false")),
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float),
+)
+Index(  # the background loop: due schedules, soonest first
+    "ix_schedules_due", schedules.c.next_fire_at,
+    sqlite_where=text("enabled"), postgresql_where=text("enabled"),
+)  # fmt: skip
+Index("ix_schedules_owner", schedules.c.owner, schedules.c.id)
+Index("ix_schedules_target", schedules.c.target)
 
 events = Table(
     "events",

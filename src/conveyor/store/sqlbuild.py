@@ -12,8 +12,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from conveyor.core.errors import InvalidRequest
-from conveyor.core.model import SORTABLE_FIELDS, ExecutionFilter
-from conveyor.store.rows import ts
+from conveyor.core.model import ACTIVE, HELD, SORTABLE_FIELDS, ExecutionFilter
+from conveyor.store.rows import COLUMNS, MUTABLE, SELECT_COLUMNS, ts
+
+ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in sorted(ACTIVE)) + ")"
+HELD_IN = "(" + ", ".join(f"'{s}'" for s in sorted(HELD)) + ")"
+INSERT_EXECUTION = f"INSERT INTO executions ({SELECT_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
+UPDATE_EXECUTION = (
+    f"UPDATE executions SET {', '.join(f'{c} = ?' for c in MUTABLE)} WHERE id = ? AND status = ?"
+)
+IDEMPOTENCY_SECONDS = 24 * 3600.0
+INSERT_EVENT = "INSERT INTO events (execution_id, ts, kind, level, message, data) VALUES (?, ?, ?, ?, ?, ?)"
 
 #: How each sortable field is compared; nullable ones get a neutral value so keyset paging works.
 SORT_EXPR = {

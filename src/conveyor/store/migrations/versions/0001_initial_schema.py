@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:12:31.853421
+Create Date: 2026-11-25 02:32:04.297326
 """
 
 import sqlalchemy as sa
@@ -66,6 +66,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("executions", schema=None) as batch_op:
         batch_op.create_index("ix_executions_created_by", ["created_by", "id"], unique=False)
+        batch_op.create_index(
+            "ix_executions_ended",
+            ["ended_at"],
+            unique=False,
+            sqlite_where=sa.text("ended_at IS NOT NULL"),
+            postgresql_where=sa.text("ended_at IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_executions_expires",
             ["expires_at"],
@@ -137,6 +144,47 @@ def upgrade() -> None:
         batch_op.create_index("ix_idempotency_created", ["created_at"], unique=False)
 
     op.create_table(
+        "schedules",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("workflow", sa.String(length=200), nullable=False),
+        sa.Column("trigger_kind", sa.String(length=20), nullable=False),
+        sa.Column("trigger_value", sa.Text(), nullable=False),
+        sa.Column("timezone", sa.String(length=64), server_default="UTC", nullable=False),
+        sa.Column("parameters", sa.Text(), nullable=True),
+        sa.Column("target", sa.String(length=200), nullable=True),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("params", sa.Text(), nullable=True),
+        sa.Column("owner", sa.String(length=200), nullable=True),
+        sa.Column("enabled", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
+        sa.Column("suspended", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
+        sa.Column("misfire", sa.String(length=20), server_default="skip", nullable=False),
+        sa.Column("misfire_limit", sa.Integer(), server_default="10", nullable=False),
+        sa.Column("grace", sa.Float(), server_default="10", nullable=False),
+        sa.Column("overlap", sa.String(length=20), server_default="allow", nullable=False),
+        sa.Column("priority", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("dry_run", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
+        sa.Column("next_fire_at", sa.Float(), nullable=True),
+        sa.Column("last_fired_at", sa.Float(), nullable=True),
+        sa.Column("last_execution_id", sa.String(length=36), nullable=True),
+        sa.Column("fire_count", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("waiting", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_schedules_due",
+            ["next_fire_at"],
+            unique=False,
+            sqlite_where=sa.text("enabled"),
+            postgresql_where=sa.text("enabled"),
+        )
+        batch_op.create_index("ix_schedules_owner", ["owner", "id"], unique=False)
+        batch_op.create_index("ix_schedules_target", ["target"], unique=False)
+
+    op.create_table(
         "targets",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("max_concurrent", sa.Integer(), server_default="1", nullable=False),
@@ -167,6 +215,14 @@ def downgrade() -> None:
     op.drop_table("workflows")
     op.drop_table("tokens")
     op.drop_table("targets")
+    with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.drop_index("ix_schedules_target")
+        batch_op.drop_index("ix_schedules_owner")
+        batch_op.drop_index(
+            "ix_schedules_due", sqlite_where=sa.text("enabled"), postgresql_where=sa.text("enabled")
+        )
+
+    op.drop_table("schedules")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.drop_index("ix_idempotency_created")
 
@@ -213,6 +269,11 @@ def downgrade() -> None:
             "ix_executions_expires",
             sqlite_where=sa.text("expires_at IS NOT NULL"),
             postgresql_where=sa.text("expires_at IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_executions_ended",
+            sqlite_where=sa.text("ended_at IS NOT NULL"),
+            postgresql_where=sa.text("ended_at IS NOT NULL"),
         )
         batch_op.drop_index("ix_executions_created_by")
 

@@ -1,0 +1,220 @@
+"""Use cases for schedules: create, edit, enable, unschedule/reschedule all, and firing.
+
+Firing is the background loop's duty: `fire_due` asks the store to claim due
+schedules and, inside that same transaction, `_fire_step` decides the round
+(core.scheduling) and prepares the executions through the ExecutionService,
+so a fired execution is validated and admitted like any other start.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from conveyor.core import triggers
+from conveyor.core.errors import ConveyorError, InvalidRequest, InvalidTrigger, NotFound
+from conveyor.core.ids import new_id
+from conveyor.core.model import JSON, Execution
+from conveyor.core.scheduling import DEFAULT_GRACE, DEFAULT_MISFIRE_LIMIT, Schedule, check_policies, plan_fire
+from conveyor.core.service import ExecutionService, StartRequest
+from conveyor.core.triggers import Trigger
+
+#: Fields `update` may change.
+EDITABLE = frozenset({
+    "workflow", "trigger", "parameters", "target", "description", "params", "misfire", "misfire_limit",
+    "grace", "overlap", "priority", "dry_run", "enabled",
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRequest:
+    workflow: str
+    trigger: Trigger
+    parameters: JSON = field(default_factory=dict)
+    target: str | None = None
+    description: str = ""
+    params: JSON = field(default_factory=dict)
+    owner: str | None = None
+    misfire: str = "skip"
+    misfire_limit: int = DEFAULT_MISFIRE_LIMIT
+    grace: float = DEFAULT_GRACE
+    overlap: str = "allow"
+    priority: int = 0
+    dry_run: bool = False
+    enabled: bool = True
+
+
+class ScheduleService:
+    def __init__(self, executions: ExecutionService) -> None:
+        self.executions = executions
+        self.store = executions.store
+        self.clock = executions.clock
+
+    # --- reading -------------------------------------------------------------------
+
+    def get(self, schedule_id: str) -> Schedule:
+        found = self.store.get_schedule(schedule_id)
+        if found is None:
+            raise NotFound("schedule", schedule_id)
+        return found
+
+    def list(
+        self,
+        *,
+        ids: Sequence[str] = (),
+        owner: str | None = None,
+        target: str | None = None,
+        after: str | None = None,
+        limit: int = 1000,
+    ) -> builtins.list[Schedule]:
+        return self.store.list_schedules(ids=ids, owner=owner, target=target, after=after, limit=limit)
+
+    def upcoming(self, s: Schedule, count: int = 3) -> builtins.list[datetime]:
+        """The next `count` fire times from now (empty for a disabled or oninit schedule)."""
+        if not s.enabled or s.next_fire_at is None:
+            return []
+        first = s.next_fire_at
+        rest = triggers.upcoming(s.trigger, first, s.created_at, count - 1) if count > 1 else []
+        return [first, *rest][:count]
+
+    # --- writing -------------------------------------------------------------------
+
+    def _check(self, s: Schedule) -> None:
+        """Everything a schedule must be before it is stored: nothing half-created."""
+        self.executions.workflow(s.workflow)  # UnknownWorkflow
+        self.executions.catalog.validate(s.workflow, dict(s.parameters), allow_custom=False)
+        check_policies(s.misfire, s.overlap, s.misfire_limit, s.grace)
+        if s.target is not None and not s.target.strip():
+            raise InvalidRequest("target must be a non-empty name when given", {"field": "target"})
+
+    def _first(self, trigger: Trigger, anchor: datetime, now: datetime) -> datetime | None:
+        at = triggers.first_fire(trigger, anchor)
+        if trigger.one_shot and at is not None and at < now:
+            raise InvalidTrigger(
+                f"{trigger.describe()} is in the past; give a future instant",
+                {"kind": trigger.kind, "value": trigger.value},
+            )
+        return at
+
+    def create(self, req: ScheduleRequest) -> Schedule:
+        now = self.clock.now()
+        s = Schedule(
+            id=new_id(), workflow=req.workflow, trigger=req.trigger, created_at=now, updated_at=now,
+            parameters=dict(req.parameters), target=req.target, description=req.description,
+            params=dict(req.params), owner=req.owner, enabled=req.enabled, misfire=req.misfire,
+            misfire_limit=req.misfire_limit, grace=req.grace, overlap=req.overlap, priority=req.priority,
+            dry_run=req.dry_run,
+        )  # fmt: skip
+        self._check(s)
+        s = s.evolve(next_fire_at=self._first(s.trigger, now, now) if s.enabled else None)
+        self.store.add_schedule(s)
+        return s
+
+    def update(self, schedule_id: str, changes: dict[str, Any]) -> Schedule:
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise InvalidRequest(
+                f"cannot change {', '.join(sorted(unknown))} of a schedule", {"fields": sorted(unknown)}
+            )
+        now = self.clock.now()
+
+        def change(s: Schedule) -> Schedule:
+            new = s.evolve(**changes)
+            self._check(new)
+            if "trigger" in changes or ("enabled" in changes and new.enabled and not s.enabled):
+                # A new trigger, or enabling again, counts from now: what was missed is not fired.
+                return new.evolve(next_fire_at=self._resume_at(new, now), waiting=False)
+            if "enabled" in changes and not new.enabled:
+                return new.evolve(next_fire_at=None, waiting=False)
+            return new
+
+        return self.store.update_schedule(schedule_id, change, now=now)
+
+    def _resume_at(self, s: Schedule, now: datetime) -> datetime | None:
+        if not s.enabled:
+            return None
+        if s.trigger.one_shot:
+            return self._first(s.trigger, s.created_at, now) if s.fire_count == 0 else None
+        return triggers.next_fire(s.trigger, now, s.created_at)
+
+    def set_enabled(self, schedule_id: str, enabled: bool) -> Schedule:
+        return self.update(schedule_id, {"enabled": enabled})
+
+    def delete(self, schedule_ids: Sequence[str]) -> int:
+        """Delete several at once; an unknown id refuses the whole call."""
+        ids = list(dict.fromkeys(schedule_ids))
+        found = {s.id for s in self.store.list_schedules(ids=ids, limit=len(ids) or 1)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound("schedule", ", ".join(missing))
+        return self.store.delete_schedules(ids)
+
+    def unschedule_all(self, owner: str | None) -> int:
+        """Stop every enabled schedule of `owner`; `reschedule_all` brings exactly these back."""
+        now = self.clock.now()
+        count = 0
+        for s in self._all_of(owner):
+            if s.enabled:
+                self.store.update_schedule(
+                    s.id,
+                    lambda x: x.evolve(enabled=False, suspended=True, next_fire_at=None, waiting=False),
+                    now=now,
+                )
+                count += 1
+        return count
+
+    def reschedule_all(self, owner: str | None) -> int:
+        now = self.clock.now()
+        count = 0
+        for s in self._all_of(owner):
+            if s.suspended:
+
+                def back(x: Schedule) -> Schedule:
+                    on = x.evolve(enabled=True, suspended=False)
+                    return on.evolve(next_fire_at=self._resume_at(on, now))
+
+                self.store.update_schedule(s.id, back, now=now)
+                count += 1
+        return count
+
+    def _all_of(self, owner: str | None) -> builtins.list[Schedule]:
+        out: builtins.list[Schedule] = []
+        after = None
+        while True:
+            page = self.store.list_schedules(owner=owner, after=after, limit=500)
+            out.extend(page)
+            if len(page) < 500:
+                return out
+            after = page[-1].id
+
+    # --- firing (the background loop) ------------------------------------------------
+
+    def fire_due(self) -> int:
+        now = self.clock.now()
+        return self.store.fire_schedules(now=now, fire=lambda s, prev: self._fire_step(s, prev, now))
+
+    def fire_oninit(self) -> int:
+        """Fire every enabled oninit schedule once: called when a server starts."""
+        now = self.clock.now()
+        return self.store.fire_schedules(
+            now=now, due=False, fire=lambda s, prev: self._fire_step(s.evolve(next_fire_at=now), prev, now)
+        )
+
+    def _fire_step(
+        self, s: Schedule, previous: Execution | None, now: datetime
+    ) -> tuple[builtins.list[Execution], bool, Schedule]:
+        active = previous is not None and not previous.status.is_terminal
+        plan = plan_fire(s, now, previous_active=active)
+        req = StartRequest(
+            s.workflow, dict(s.parameters), target=s.target, queue=True, dry_run=s.dry_run,
+            priority=s.priority, created_by=s.owner,
+        )  # fmt: skip
+        try:
+            fired = [self.executions.prepare(req, now) for _ in range(plan.fires)]
+        except ConveyorError as exc:  # e.g. the workflow is no longer registered: say so, keep going
+            return [], False, plan.schedule.evolve(last_error=exc.message)
+        after = plan.schedule.evolve(last_error=None) if fired else plan.schedule
+        return fired, plan.cancel_previous, after
