@@ -10,7 +10,8 @@ Kinds (DESIGN.md, "trigger"; the Jelastic scheduler's `trigger_type:value`):
   ``L``, ``W`` and ``#`` work as croniter reads them; the ``@daily``-style aliases are 5-field cron.
   Evaluated on the wall clock of ``timezone`` (IANA name).
 - ``rate``: every N seconds, anchored on the creation instant: fires at ``created_at + k*N`` for k >= 1.
-- ``date``: once at an instant.
+- ``date``: once at an ISO-8601 instant; one written without an offset (or a bare date, read as its
+  midnight) is read in ``timezone``.
 - ``oninit``: at every service start; the scheduler fires it, so it has no instants here.
 - ``once_delay``: once, N seconds after creation.
 
@@ -48,7 +49,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from itertools import islice
 from typing import Any, Final, Literal, get_args
@@ -57,6 +58,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from croniter import CroniterBadDateError, croniter
 
 from conveyor.core.errors import InvalidTrigger
+
+__all__ = [
+    "TRIGGER_KINDS",
+    "Trigger",
+    "TriggerKind",
+    "first_fire",
+    "next_fire",
+    "parse_trigger",
+    "parse_trigger_text",
+    "upcoming",
+]
 
 TriggerKind = Literal["cron", "rate", "date", "oninit", "once_delay"]
 TRIGGER_KINDS: Final[tuple[str, ...]] = get_args(TriggerKind)
@@ -97,11 +109,11 @@ class Trigger:
         if self.kind == "cron":
             return f"cron '{self.value}' ({self.timezone})"
         if self.kind == "rate":
-            return f"every {_human_duration(_duration_us(self, self.value))}"
+            return f"every {_human_duration(_duration_us(self))}"
         if self.kind == "date":
             return f"once at {self.value}"
         if self.kind == "once_delay":
-            return f"once, {_human_duration(_duration_us(self, self.value))} after creation"
+            return f"once, {_human_duration(_duration_us(self))} after creation"
         return "at every service start"
 
     def to_text(self) -> str:
@@ -407,8 +419,13 @@ _ISO = re.compile(
     rf"^P(?:(?P<Y>{_ISO_NUM})Y)?(?:(?P<MO>{_ISO_NUM})M)?(?:(?P<W>{_ISO_NUM})W)?(?:(?P<D>{_ISO_NUM})D)?"
     rf"(?:T(?:(?P<H>{_ISO_NUM})H)?(?:(?P<MI>{_ISO_NUM})M)?(?:(?P<S>{_ISO_NUM})S)?)?$"
 )
-_ISO_US: Final = {"W": 7 * 86400 * _US_PER_S, "D": 86400 * _US_PER_S, "H": 3600 * _US_PER_S}
-_ISO_US.update({"MI": 60 * _US_PER_S, "S": _US_PER_S})
+_ISO_US: Final[dict[str, int]] = {
+    "W": 7 * 86400 * _US_PER_S,
+    "D": 86400 * _US_PER_S,
+    "H": 3600 * _US_PER_S,
+    "MI": 60 * _US_PER_S,
+    "S": _US_PER_S,
+}
 
 
 def _parse_duration(kind: str, value: str | int | float) -> int:
@@ -459,18 +476,14 @@ def _iso_duration(text: str, bad: Any) -> Decimal:
         raise bad("is not an ISO-8601 duration such as 'PT5M', 'PT1H30M' or 'P1D'")
     if m["Y"] is not None or m["MO"] is not None:
         raise bad("uses years or months, which have no fixed length; write days instead, e.g. 'P30D'", False)
-    total = Decimal(0)
-    for name, us in _ISO_US.items():
-        if m[name] is not None:
-            try:
-                total += Decimal(m[name].replace(",", ".")) * us
-            except InvalidOperation:  # pragma: no cover - the regex admits only decimals
-                raise bad("is not an ISO-8601 duration") from None
-    return total
+    return sum(
+        (Decimal(m[name].replace(",", ".")) * us for name, us in _ISO_US.items() if m[name] is not None),
+        Decimal(0),
+    )
 
 
-def _duration_us(trigger: Trigger, value: str) -> int:
-    return _parse_duration(trigger.kind, value)
+def _duration_us(trigger: Trigger) -> int:
+    return _parse_duration(trigger.kind, trigger.value)
 
 
 def _seconds_text(us: int) -> str:
@@ -528,11 +541,11 @@ def first_fire(trigger: Trigger, created_at: datetime) -> datetime | None:
     if trigger.kind == "cron":
         return next(_cron_fires(trigger, created), None)
     if trigger.kind == "rate":
-        return _add(created, _duration_us(trigger, trigger.value))
+        return _add(created, _duration_us(trigger))
     if trigger.kind == "date":
         return _date_value(trigger)
     if trigger.kind == "once_delay":
-        return _add(created, _duration_us(trigger, trigger.value))
+        return _add(created, _duration_us(trigger))
     return None
 
 
@@ -554,7 +567,7 @@ def upcoming(trigger: Trigger, after: datetime, created_at: datetime, count: int
     if trigger.kind == "cron":
         return list(islice(_cron_fires(trigger, max(after, created)), count))
     if trigger.kind == "rate":
-        step = _duration_us(trigger, trigger.value)
+        step = _duration_us(trigger)
         elapsed = (after - created) // timedelta(microseconds=1)
         k = max(1, elapsed // step + 1)  # missed fires are skipped by arithmetic, not replayed
         fires = (_add(created, (k + i) * step) for i in range(count))
