@@ -174,6 +174,16 @@ class ExecutionSQL:
         picked = admission.admit_in_order(
             (admission.Candidate(e.id, e.target, e.is_system, e.force) for e in queued), occ
         )
+        if picked and self.FOR_UPDATE:
+            # The queued rows were read without row locks: a writer holding one (a cancel) may have
+            # changed it since. Lock the picks and keep those still queued, or the compare-and-set
+            # below would skip the row yet its "queued -> pending" event would still be written.
+            ids = [c.id for c in picked]
+            fresh = self._select(
+                conn, f"id IN ({', '.join('?' * len(ids))}) AND status = 'queued'", ids, lock=self.FOR_UPDATE
+            )
+            by_id.update({e.id: e for e in fresh})
+            picked = [c for c in picked if c.id in {e.id for e in fresh}]
         self._write(
             conn, [(by_id[c.id], states.transition(by_id[c.id], states.Admit())) for c in picked], now
         )
@@ -447,7 +457,7 @@ class ExecutionSQL:
 
     def reap_expired_leases(self, *, now: datetime, limit: int = 1000) -> int:
         return self._sweep(
-            f"lease_expires_at < ? AND status IN {HELD_IN} LIMIT ?",
+            f"lease_expires_at < ? AND status IN {HELD_IN} ORDER BY lease_expires_at LIMIT ?",
             (ts(now), limit), lambda: states.LeaseExpired(now), now, "ix_executions_lease",
         )  # fmt: skip
 
