@@ -32,6 +32,8 @@ class Settings:
     tick_interval: float = 1.0
     #: Whether `serve` also runs a worker in the same process.
     run_worker: bool = True
+    #: Create targets on first use instead of refusing executions on unknown ones.
+    implicit_targets: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -48,7 +50,7 @@ class Settings:
                 values[f.name] = int(raw)
             elif f.name in ("retention", "lease_seconds", "tick_interval"):
                 values[f.name] = float(raw)
-            elif f.name == "run_worker":
+            elif f.name in ("run_worker", "implicit_targets"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             else:
                 values[f.name] = raw

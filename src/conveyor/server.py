@@ -55,7 +55,11 @@ def build(settings: Settings, *, app: App | None = None) -> Runtime:
     registry = app if app is not None else (load_apps(list(settings.apps)) if settings.apps else App())
     store = open_store(settings.database_url)
     catalog = ChainedCatalog(registry, StoredCatalog(store.list_workflows))
-    service = ExecutionService(store, catalog, settings=ServiceSettings(retention=settings.retention))
+    service = ExecutionService(
+        store,
+        catalog,
+        settings=ServiceSettings(retention=settings.retention, implicit_targets=settings.implicit_targets),
+    )
     if registry.workflows:
         store.upsert_workflows(registry.all())
     return Runtime(settings, store, service, registry)

@@ -22,6 +22,7 @@ class Candidate:
     target: str | None
     is_system: bool
     force: bool
+    group: str | None = None  # execution group, gated by its concurrency
 
 
 @dataclass(slots=True)
@@ -32,12 +33,16 @@ class Occupancy:
     system_active: int = 0
     by_target: Counter[str] = field(default_factory=Counter)
     max_concurrent: dict[str, int] = field(default_factory=dict)
+    by_group: Counter[str] = field(default_factory=Counter)
+    group_concurrency: dict[str, int] = field(default_factory=dict)
 
     def limit(self, target: str) -> int:
         return self.max_concurrent.get(target, DEFAULT_MAX_CONCURRENT)
 
     def take(self, c: Candidate) -> None:
         self.active += 1
+        if c.group is not None:
+            self.by_group[c.group] += 1
         if c.is_system:
             self.system_active += 1
         elif c.target is not None:
@@ -45,7 +50,14 @@ class Occupancy:
 
 
 def blocked_by(c: Candidate, occ: Occupancy) -> str | None:
-    """Why `c` cannot start now, or None when it may. `force` skips both rules."""
+    """Why `c` cannot start now, or None when it may.
+
+    `force` skips the system and target rules, never its execution group's concurrency.
+    """
+    if c.group is not None:
+        running, gate = occ.by_group[c.group], occ.group_concurrency.get(c.group, 1)
+        if running >= gate:
+            return f"its execution group already runs {running} of at most {gate}"
     if c.force:
         return None
     if occ.system_active:
@@ -81,7 +93,7 @@ def start_decision(c: Candidate, occ: Occupancy, *, system_queued: bool, target_
     execution, or a queued execution on its own target.
     """
     if c.force:
-        return None
+        return blocked_by(c, occ)
     if system_queued:
         return "a system execution is waiting to run"
     if c.target is not None and target_queued:

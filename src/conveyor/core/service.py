@@ -52,6 +52,9 @@ class StartRequest:
 @dataclass(frozen=True, slots=True)
 class ServiceSettings:
     retention: float = DEFAULT_RETENTION
+    #: Create a target on first use instead of refusing an unknown one. The server turns this
+    #: off unless configured (CONVEYOR_IMPLICIT_TARGETS); embedded use keeps it on.
+    implicit_targets: bool = True
 
 
 class ExecutionService:
@@ -77,7 +80,19 @@ class ExecutionService:
         """Validate every request first, then write them all in one store call: all or nothing."""
         now = self.clock.now()
         built = [self.prepare(req, now) for req in reqs]
+        self.require_targets({e.target for e in built if e.target is not None})
         return self.store.start(built, refuse_blocked=refuse_blocked, now=now)
+
+    def require_targets(self, names: set[str]) -> None:
+        """Unknown targets are refused with not_found, or created when targets are implicit."""
+        if not names:
+            return
+        missing = names - self.store.known_targets(sorted(names))
+        if not missing:
+            return
+        if not self.settings.implicit_targets:
+            raise NotFound("target", ", ".join(sorted(missing)))
+        self.store.ensure_targets(sorted(missing), now=self.clock.now())
 
     def prepare(self, req: StartRequest, now: datetime) -> Execution:
         """The execution a start request makes, validated, before admission (schedules fire these)."""

@@ -118,8 +118,12 @@ class ExecutionSQL:
         events = [rows.status_event_row(o, n, now) for o, n in changed if o.status is not n.status]
         if events:
             self._insert_event_rows(conn, events)
+        self._after_write(conn, [n for o, n in changed if o.status is not n.status])
         written = {n.id: n for _, n in changed}
         return [written.get(n.id, n) if n is not o else n for o, n in changes]
+
+    def _after_write(self, conn: Conn, written: Sequence[Execution]) -> None:
+        """Executions whose status just changed, for follow-up writes in the same transaction."""
 
     def _insert_events(self, conn: Conn, events: Sequence[Event]) -> None:
         if events:
@@ -128,11 +132,13 @@ class ExecutionSQL:
     def _occupancy(self, conn: Conn) -> admission.Occupancy:
         occ = admission.Occupancy()
         cur = conn.execute(
-            f"SELECT target, is_system, COUNT(*) FROM executions WHERE status IN {ACTIVE_IN} "
-            "GROUP BY target, is_system"
+            f"SELECT target, is_system, group_id, COUNT(*) FROM executions WHERE status IN {ACTIVE_IN} "
+            "GROUP BY target, is_system, group_id"
         )
-        for target, is_system, n in cur.fetchall():
+        for target, is_system, group, n in cur.fetchall():
             occ.active += n
+            if group is not None:
+                occ.by_group[group] += n
             if is_system:
                 occ.system_active += n
             elif target is not None:
@@ -145,6 +151,15 @@ class ExecutionSQL:
             ).fetchall()
             occ.max_concurrent.update(dict(limits))
         return occ
+
+    def _group_limits(self, conn: Conn, occ: admission.Occupancy, groups: set[str]) -> None:
+        missing = [g for g in groups if g not in occ.group_concurrency]
+        if missing:
+            found = conn.execute(
+                f"SELECT id, concurrency FROM execution_groups WHERE id IN ({', '.join('?' * len(missing))})",
+                missing,
+            ).fetchall()
+            occ.group_concurrency.update(dict(found))
 
     def _limits(self, conn: Conn, occ: admission.Occupancy, names: set[str]) -> None:
         missing = [n for n in names if n not in occ.max_concurrent]
@@ -170,9 +185,10 @@ class ExecutionSQL:
         )
         occ = self._occupancy(conn)
         self._limits(conn, occ, {e.target for e in queued if e.target is not None})
+        self._group_limits(conn, occ, {e.group_id for e in queued if e.group_id is not None})
         by_id = {e.id: e for e in queued}
         picked = admission.admit_in_order(
-            (admission.Candidate(e.id, e.target, e.is_system, e.force) for e in queued), occ
+            (admission.Candidate(e.id, e.target, e.is_system, e.force, e.group_id) for e in queued), occ
         )
         if picked and self.FOR_UPDATE:
             # The queued rows were read without row locks: a writer holding one (a cancel) may have
@@ -244,6 +260,7 @@ class ExecutionSQL:
         self._lock_admission(conn, targets=targets, exclusive=any(e.is_system for e in queued_now))
         occ = self._occupancy(conn)
         self._limits(conn, occ, targets)
+        self._group_limits(conn, occ, {e.group_id for e in queued_now if e.group_id is not None})
         system_queued = (
             conn.execute(
                 f"{self._queued_probe(' AND is_system')} ORDER BY priority DESC, id LIMIT 1"
@@ -264,7 +281,7 @@ class ExecutionSQL:
             if e.status is not Status.QUEUED:
                 out.append(e)
                 continue
-            c = admission.Candidate(e.id, e.target, e.is_system, e.force)
+            c = admission.Candidate(e.id, e.target, e.is_system, e.force, e.group_id)
             why = admission.start_decision(
                 c, occ, system_queued=system_queued, target_queued=e.target in waiting_targets
             )

@@ -141,6 +141,37 @@ Index(  # the background loop: due schedules, soonest first
 Index("ix_schedules_owner", schedules.c.owner, schedules.c.id)
 Index("ix_schedules_target", schedules.c.target)
 
+target_groups = Table(
+    "target_groups",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+)
+target_group_members = Table(
+    "target_group_members",
+    metadata,
+    Column("group_name", String(200), primary_key=True),
+    Column("target", String(200), primary_key=True),
+)
+Index("ix_target_group_members_target", target_group_members.c.target)
+
+execution_groups = Table(
+    "execution_groups",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workflow", String(200), nullable=False),
+    Column("target_group", String(200), nullable=False),
+    Column("concurrency", Integer, nullable=False),
+    Column("force", Boolean, nullable=False, server_default=text("false")),
+    Column("default_parameters", Text),
+    Column("parameters", Text),
+    Column("created_by", String(200)),
+    Column("created_at", Float, nullable=False),
+    Column("success_group", String(200)),
+    Column("failed_group", String(200)),
+)
+
 events = Table(
     "events",
     metadata,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:32:04.297326
+Create Date: 2026-11-25 02:46:29.308545
 """
 
 import sqlalchemy as sa
@@ -29,6 +29,21 @@ def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_execution", ["execution_id", "seq"], unique=False)
 
+    op.create_table(
+        "execution_groups",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("workflow", sa.String(length=200), nullable=False),
+        sa.Column("target_group", sa.String(length=200), nullable=False),
+        sa.Column("concurrency", sa.Integer(), nullable=False),
+        sa.Column("force", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
+        sa.Column("default_parameters", sa.Text(), nullable=True),
+        sa.Column("parameters", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("success_group", sa.String(length=200), nullable=True),
+        sa.Column("failed_group", sa.String(length=200), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "executions",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -185,6 +200,22 @@ def upgrade() -> None:
         batch_op.create_index("ix_schedules_target", ["target"], unique=False)
 
     op.create_table(
+        "target_group_members",
+        sa.Column("group_name", sa.String(length=200), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("group_name", "target"),
+    )
+    with op.batch_alter_table("target_group_members", schema=None) as batch_op:
+        batch_op.create_index("ix_target_group_members_target", ["target"], unique=False)
+
+    op.create_table(
+        "target_groups",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
         "targets",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("max_concurrent", sa.Integer(), server_default="1", nullable=False),
@@ -215,6 +246,11 @@ def downgrade() -> None:
     op.drop_table("workflows")
     op.drop_table("tokens")
     op.drop_table("targets")
+    op.drop_table("target_groups")
+    with op.batch_alter_table("target_group_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_target_group_members_target")
+
+    op.drop_table("target_group_members")
     with op.batch_alter_table("schedules", schema=None) as batch_op:
         batch_op.drop_index("ix_schedules_target")
         batch_op.drop_index("ix_schedules_owner")
@@ -278,6 +314,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_executions_created_by")
 
     op.drop_table("executions")
+    op.drop_table("execution_groups")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_execution")
 
