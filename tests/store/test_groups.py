@@ -69,8 +69,9 @@ def test_targets_crud_and_label_filters(targets: TargetService) -> None:
         targets.get("nope")
 
 
-def test_group_runs_at_most_its_concurrency(store: Store, groups: ExecutionGroupService, targets: TargetService,
-                                            clock: ManualClock) -> None:  # fmt: skip
+def test_group_runs_at_most_its_concurrency(
+    store: Store, groups: ExecutionGroupService, targets: TargetService, clock: ManualClock
+) -> None:
     web(targets, 10)
     g = groups.start("web", "job", concurrency=3)
     assert len(active(store, g.id)) == 3 and groups.status(g.id) == "pending"
@@ -83,8 +84,9 @@ def test_group_runs_at_most_its_concurrency(store: Store, groups: ExecutionGroup
     assert groups.status(g.id) == "succeeded"
 
 
-def test_set_concurrency_admits_more_at_once(store: Store, groups: ExecutionGroupService,
-                                             targets: TargetService) -> None:  # fmt: skip
+def test_set_concurrency_admits_more_at_once(
+    store: Store, groups: ExecutionGroupService, targets: TargetService
+) -> None:
     web(targets, 10)
     g = groups.start("web", "job", concurrency=2)
     assert len(active(store, g.id)) == 2
@@ -92,8 +94,9 @@ def test_set_concurrency_admits_more_at_once(store: Store, groups: ExecutionGrou
     assert len(active(store, g.id)) == 6
 
 
-def test_cancel_leaves_nothing_running_or_queued(store: Store, groups: ExecutionGroupService,
-                                                 targets: TargetService, clock: ManualClock) -> None:  # fmt: skip
+def test_cancel_leaves_nothing_running_or_queued(
+    store: Store, groups: ExecutionGroupService, targets: TargetService, clock: ManualClock
+) -> None:
     web(targets, 8)
     g = groups.start("web", "job", concurrency=3)
     finish_running(store, clock)
@@ -103,8 +106,9 @@ def test_cancel_leaves_nothing_running_or_queued(store: Store, groups: Execution
     assert groups.status(g.id) == "cancelled"
 
 
-def test_success_and_failure_target_groups(store: Store, groups: ExecutionGroupService,
-                                           targets: TargetService, clock: ManualClock) -> None:  # fmt: skip
+def test_success_and_failure_target_groups(
+    store: Store, groups: ExecutionGroupService, targets: TargetService, clock: ManualClock
+) -> None:
     names = web(targets, 4)
     targets.create_group("ok")
     targets.create_group("bad")
@@ -117,18 +121,21 @@ def test_success_and_failure_target_groups(store: Store, groups: ExecutionGroupS
     assert groups.status(g.id) == "failed"
 
 
-def test_two_groups_sharing_targets_respect_max_concurrent(store: Store, groups: ExecutionGroupService,
-                                                           targets: TargetService) -> None:  # fmt: skip
+def test_two_groups_sharing_targets_respect_max_concurrent(
+    store: Store, groups: ExecutionGroupService, targets: TargetService
+) -> None:
     web(targets, 4)
     a = groups.start("web", "job", concurrency=4)
     b = groups.start("web", "job", concurrency=4)
     assert len(active(store, a.id)) == 4 and active(store, b.id) == []  # each target runs one at a time
 
 
-def test_unknown_target_is_refused_unless_implicit(store: Store, service: ExecutionService,
-                                                   targets: TargetService) -> None:  # fmt: skip
-    strict = ExecutionService(store, service.catalog, clock=service.clock,
-                              settings=ServiceSettings(implicit_targets=False))  # fmt: skip
+def test_unknown_target_is_refused_unless_implicit(
+    store: Store, service: ExecutionService, targets: TargetService
+) -> None:
+    strict = ExecutionService(
+        store, service.catalog, clock=service.clock, settings=ServiceSettings(implicit_targets=False)
+    )  # fmt: skip
     with pytest.raises(NotFound) as refused:
         strict.start(StartRequest("job", target="ghost"))
     assert "ghost" in refused.value.message
