@@ -90,10 +90,14 @@ def serve(settings: Settings) -> None:
     _configure_logging()
     mode = auth_mode(settings)
     rt = build(settings)
-    api = create_app(
-        rt.service, auth_mode=mode, version=__version__, database_kind=_database_kind(settings.database_url)
-    )
     schedules = ScheduleService(rt.service)
+    api = create_app(
+        rt.service,
+        auth_mode=mode,
+        version=__version__,
+        database_kind=_database_kind(settings.database_url),
+        schedule_service=schedules,
+    )
     loop = BackgroundLoop(rt.service, schedules=schedules, interval=settings.tick_interval)
     worker = rt.worker() if settings.run_worker and rt.app.workflows else None
     base = f"http://{settings.host}:{settings.port}"

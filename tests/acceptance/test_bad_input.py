@@ -33,7 +33,7 @@ def error_of(answer: httpx.Response) -> tuple[int, str, str]:
 
 def test_each_bad_input_has_a_code_and_changes_nothing(secured: tuple[httpx.Client, str]) -> None:
     http, _ = secured
-    ok = http.post("/executions", json={"workflow": "acc.hold", "target": "t1", "parameters": {"seconds": 5}})
+    ok = http.post("/executions", json={"workflow": "acc.hold", "parameters": {"seconds": 5}})
     assert ok.status_code == 201
     ex_id = ok.json()["id"]
     before = http.get("/executions/count").json()["count"]
@@ -50,6 +50,11 @@ def test_each_bad_input_has_a_code_and_changes_nothing(secured: tuple[httpx.Clie
         http.post("/executions", content=b'{"workflow": ', headers={"Content-Type": "application/json"})
     )
     assert (status, code) == (400, "malformed_json")
+
+    status, code, message = error_of(
+        http.post("/executions", json={"workflow": "acc.noop", "target": "ghost"})
+    )
+    assert (status, code) == (404, "not_found") and "ghost" in message  # targets are not implicit by default
 
     status, code, _ = error_of(http.get("/executions/00000000-0000-0000-0000-000000000000"))
     assert (status, code) == (404, "not_found")

@@ -12,9 +12,10 @@ from importlib import metadata
 
 from fastapi import FastAPI
 
-from conveyor.api import actions, events, executions, health, tokens, workflows
+from conveyor.api import actions, batch, events, executions, health, schedules, tokens, workflows
 from conveyor.api.auth import AUTH_MODES, Authenticator
 from conveyor.api.errors import install_error_handlers, method_index
+from conveyor.core.schedules import ScheduleService
 from conveyor.core.service import ExecutionService
 from conveyor.ui import router as ui_router
 
@@ -37,11 +38,13 @@ def create_app(
     token_cache_ttl: float = 5.0,
     stream_poll_interval: float = 0.2,
     stream_keepalive: float = 15.0,
+    schedule_service: ScheduleService | None = None,
 ) -> FastAPI:
     """Build the API over `service`.
 
     auth_mode: "open" (no token needed; anonymous callers act as admin, a token
     that is sent is still checked) or "required" (every route but /health needs one).
+    schedule_service: the ScheduleService `/schedules` uses; one over `service` when not given.
     """
     if auth_mode not in AUTH_MODES:
         raise ValueError(f"auth_mode must be one of {AUTH_MODES}, not {auth_mode!r}")
@@ -57,6 +60,7 @@ def create_app(
         swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
     )
     app.state.service = service
+    app.state.schedules = schedule_service or ScheduleService(service)
     app.state.auth_mode = auth_mode
     app.state.authenticator = Authenticator(service.store, auth_mode, ttl=token_cache_ttl)
     app.state.version = version
@@ -64,7 +68,7 @@ def create_app(
     app.state.stream_poll_interval = stream_poll_interval
     app.state.stream_keepalive = stream_keepalive
     install_error_handlers(app)
-    routers = [m.router for m in (health, workflows, executions, actions, events, tokens)]
+    routers = [m.router for m in (health, workflows, executions, actions, events, tokens, batch, schedules)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.state.method_index = method_index(API_PREFIX, routers)

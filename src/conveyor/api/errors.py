@@ -31,6 +31,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 400,
     "malformed_json": 400,
     "invalid_parameters": 400,
+    "invalid_trigger": 400,
     "unauthorized": 401,
     "forbidden": 403,
     "not_found": 404,

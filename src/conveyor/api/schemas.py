@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from conveyor.core.model import Role, Status
+from conveyor.core.scheduling import DEFAULT_GRACE, DEFAULT_MISFIRE_LIMIT
 
 MAX_BULK = 1000
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
@@ -231,3 +232,126 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorEnvelope, "description": "not_found"}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorEnvelope, "description": "conflict"}}
+
+
+# --- schedules -----------------------------------------------------------------------
+
+MisfirePolicy = Literal["skip", "fire_once", "fire_all"]
+OverlapPolicy = Literal["allow", "skip", "queue", "cancel_previous"]
+MAX_SCHEDULE_IDS = 1000
+
+
+class TriggerIn(_Body):
+    """A trigger as an object; the string form is "kind:value" ("cron:*/5 * * * *", "rate:30s", "oninit")."""
+
+    kind: str = Field(description="cron, rate, date, oninit or once_delay.")
+    value: str | int | float | None = Field(
+        default=None,
+        description="cron: the expression; rate/once_delay: seconds or '30s', '5m', 'PT1H'; "
+        "date: an ISO 8601 instant; oninit: none.",
+    )
+    timezone: str | None = Field(
+        default=None, description="IANA zone a cron expression (or a date without offset) is read in."
+    )
+
+
+_TRIGGER_DOC = (
+    '"kind:value" (e.g. "cron:*/5 * * * *", "rate:30s", "date:2026-12-01T10:00:00Z", '
+    '"once_delay:10s", "oninit") or {"kind", "value", "timezone"}.'
+)
+
+
+class ScheduleBody(_Body):
+    """Create a schedule: a trigger plus the execution it starts each time it fires."""
+
+    workflow: str = Field(min_length=1, max_length=200, description="A registered workflow's name.")
+    trigger: str | TriggerIn = Field(description=_TRIGGER_DOC)
+    timezone: str | None = Field(
+        default=None,
+        description="IANA zone for the trigger, e.g. Europe/Berlin: used by a string trigger, or by an "
+        "object trigger that names no zone of its own. UTC when not given.",
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Checked against the workflow's model now, and at every fire."
+    )
+    target: str | None = Field(default=None, max_length=200, description="What each execution acts on.")
+    description: str = Field(default="", max_length=10_000)
+    params: dict[str, Any] = Field(default_factory=dict, description="Extra trigger options, kept as given.")
+    misfire: MisfirePolicy = Field(default="skip", description="What to do with fires missed while down.")
+    misfire_limit: int = Field(
+        default=DEFAULT_MISFIRE_LIMIT, ge=1, le=1000, description="fire_all: at most this many."
+    )
+    grace: float = Field(
+        default=DEFAULT_GRACE, ge=0, description="Seconds late a fire may be and still count as on time."
+    )
+    overlap: OverlapPolicy = Field(
+        default="allow", description="When the previous execution is still active."
+    )
+    priority: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+    dry_run: bool = False
+    enabled: bool = True
+
+
+class ScheduleChanges(_Body):
+    """Change a schedule: only the fields given change (`target: null` unbinds it from its target)."""
+
+    workflow: str | None = Field(default=None, min_length=1, max_length=200)
+    trigger: str | TriggerIn | None = Field(default=None, description=_TRIGGER_DOC)
+    timezone: str | None = Field(
+        default=None,
+        description="IANA zone; with `trigger` as for create, alone it re-reads the current trigger in it.",
+    )
+    parameters: dict[str, Any] | None = None
+    target: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    params: dict[str, Any] | None = None
+    misfire: MisfirePolicy | None = None
+    misfire_limit: int | None = Field(default=None, ge=1, le=1000)
+    grace: float | None = Field(default=None, ge=0)
+    overlap: OverlapPolicy | None = None
+    priority: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    dry_run: bool | None = None
+    enabled: bool | None = None
+
+
+class TriggerOut(BaseModel):
+    kind: str
+    value: str
+    timezone: str
+    text: str = Field(description='The "kind:value" form.')
+    description: str = Field(description="A short phrase, e.g. \"cron '*/5 * * * *' (Europe/Berlin)\".")
+
+
+class ScheduleOut(BaseModel):
+    """The schedule document."""
+
+    id: str
+    workflow: str
+    trigger: TriggerOut
+    parameters: dict[str, Any]
+    target: str | None
+    description: str
+    params: dict[str, Any]
+    owner: str | None
+    enabled: bool
+    suspended: bool = Field(description="Disabled by unschedule-all; reschedule-all enables it again.")
+    misfire: MisfirePolicy
+    misfire_limit: int
+    grace: float
+    overlap: OverlapPolicy
+    priority: int
+    dry_run: bool
+    next_fire_at: datetime | None
+    next_fire_times: list[datetime] = Field(description="The next (up to) three fire times.")
+    last_fired_at: datetime | None
+    last_execution_id: str | None
+    fire_count: int
+    waiting: bool = Field(description="overlap=queue: a fire waits for the previous execution to end.")
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class SchedulePage(BaseModel):
+    items: list[ScheduleOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")

@@ -5,6 +5,7 @@
     with Client("http://127.0.0.1:8321", token) as client:
         ex = client.executions.start("backup", target="db1", parameters={"full": True})
         ex.wait(timeout=600)
+        client.schedules.create("backup", cron="0 3 * * *", timezone="Europe/Berlin")
 
 It depends on httpx and the standard library only (plus the Status enum of
 conveyor.core.model), so it can talk to a server from any machine without
@@ -26,12 +27,22 @@ from conveyor.client.errors import (
     IllegalTransitionError,
     InvalidParametersError,
     InvalidRequestError,
+    InvalidTriggerError,
     NotFoundError,
     ServerError,
     WaitTimeout,
 )
 from conveyor.client.http import DEFAULT_URL
 from conveyor.client.models import ExecutionData, StartSpec, TokenInfo, Workflow
+from conveyor.client.schedules import (
+    AsyncSchedule,
+    AsyncScheduleList,
+    AsyncSchedules,
+    Schedule,
+    ScheduleData,
+    ScheduleList,
+    Schedules,
+)
 from conveyor.client.sync import Client, Execution, ExecutionList, Executions
 from conveyor.core.model import Status
 
@@ -41,6 +52,9 @@ __all__ = [
     "AsyncExecution",
     "AsyncExecutionList",
     "AsyncExecutions",
+    "AsyncSchedule",
+    "AsyncScheduleList",
+    "AsyncSchedules",
     "AuthError",
     "Client",
     "ConflictError",
@@ -57,7 +71,12 @@ __all__ = [
     "IllegalTransitionError",
     "InvalidParametersError",
     "InvalidRequestError",
+    "InvalidTriggerError",
     "NotFoundError",
+    "Schedule",
+    "ScheduleData",
+    "ScheduleList",
+    "Schedules",
     "ServerError",
     "StartSpec",
     "Status",

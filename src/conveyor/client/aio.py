@@ -16,10 +16,13 @@ from typing import Any
 import httpx
 
 from conveyor.client import calls
+from conveyor.client.calls import BatchCallSpec
+from conveyor.client.calls import batch as batch_call
 from conveyor.client.errors import ConveyorConnectionError, WaitTimeout
 from conveyor.client.http import DEFAULT_TIMEOUT, AsyncHTTP
 from conveyor.client.models import JSON, ExecutionData, StartSpec
 from conveyor.client.resources import AsyncTokens, AsyncWorkflows
+from conveyor.client.schedules import AsyncSchedules
 from conveyor.client.sse import END, SSEParser, event_of, seq_of
 from conveyor.client.waiting import (
     MAX_RECONNECTS,
@@ -328,6 +331,7 @@ class AsyncClient:
         self.executions = AsyncExecutions(self._http)
         self.workflows = AsyncWorkflows(self._http)
         self.tokens = AsyncTokens(self._http)
+        self.schedules = AsyncSchedules(self._http)
 
     @property
     def url(self) -> str:
@@ -335,6 +339,20 @@ class AsyncClient:
 
     async def health(self) -> JSON:
         data: JSON = await self._http.send(calls.health())
+        return data
+
+    async def batch(
+        self,
+        calls: Iterable[BatchCallSpec],
+        sync: bool = True,
+        stop_on_error: bool = False,
+        *,
+        idempotency_key: str | None = None,
+    ) -> JSON:
+        """Run several API calls in one request; see `Client.batch`."""
+        data: JSON = await self._http.send(
+            batch_call(calls, sync=sync, stop_on_error=stop_on_error, idempotency_key=idempotency_key)
+        )
         return data
 
     async def close(self) -> None:

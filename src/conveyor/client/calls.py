@@ -193,6 +193,40 @@ def event_stream(execution_id: str, after: int) -> Call:
     )
 
 
+# --- batch -----------------------------------------------------------------------
+
+BatchCallSpec = Mapping[str, Any] | Sequence[Any]
+
+
+def batch_item(spec: BatchCallSpec) -> JSON:
+    """One call of a batch: a mapping `{"method", "path", "body"?, "query"?}` or a tuple
+    `(method, path)` / `(method, path, body)`. Paths may be relative to /api/v1 (`/executions`)."""
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"method", "path", "body", "query"}
+        if unknown:
+            raise TypeError(f"unknown batch call field(s): {', '.join(sorted(unknown))}")
+        if "method" not in spec or "path" not in spec:
+            raise TypeError("a batch call needs a method and a path")
+        out: JSON = {"method": str(spec["method"]), "path": str(spec["path"]), "body": spec.get("body")}
+        if spec.get("query") is not None:
+            out["query"] = dict(spec["query"])
+        return out
+    if isinstance(spec, str) or not 2 <= len(spec) <= 3:
+        raise TypeError("a batch call is a mapping or a (method, path[, body]) tuple")
+    return {"method": str(spec[0]), "path": str(spec[1]), "body": spec[2] if len(spec) == 3 else None}
+
+
+def batch(
+    specs: Iterable[BatchCallSpec],
+    *,
+    sync: bool = True,
+    stop_on_error: bool = False,
+    idempotency_key: str | None = None,
+) -> Call:
+    body = {"calls": [batch_item(s) for s in specs], "sync": sync, "stop_on_error": stop_on_error}
+    return Call("POST", "/batch", json=body, headers=_idem(idempotency_key))
+
+
 # --- workflows, tokens, health ---------------------------------------------------
 
 

@@ -68,6 +68,10 @@ class InvalidParametersError(InvalidRequestError):
         return found if isinstance(found, list) else []
 
 
+class InvalidTriggerError(InvalidRequestError):
+    """A schedule's trigger could not be read (400 `invalid_trigger`); the message says what is wrong."""
+
+
 class NotFoundError(ConveyorAPIError):
     """An unknown execution, token, workflow or route (404)."""
 
@@ -92,6 +96,7 @@ _BY_CODE: dict[str, type[ConveyorAPIError]] = {
     "invalid_request": InvalidRequestError,
     "malformed_json": InvalidRequestError,
     "invalid_parameters": InvalidParametersError,
+    "invalid_trigger": InvalidTriggerError,
     "not_found": NotFoundError,
     "unknown_workflow": NotFoundError,
     "illegal_transition": IllegalTransitionError,

@@ -1,6 +1,6 @@
 """The synchronous client: `Client(url, token).executions.start(...).wait()`.
 
-Resources (`executions`, `workflows`, `tokens`) are small objects over one
+Resources (`executions`, `workflows`, `tokens`, `schedules`) are small objects over one
 shared httpx.Client, so a program keeps one connection pool however it
 reaches the API. The request shapes come from `calls`; this module only
 sends them and wraps the answers.
@@ -18,10 +18,13 @@ from typing import Any
 import httpx
 
 from conveyor.client import calls
+from conveyor.client.calls import BatchCallSpec
+from conveyor.client.calls import batch as batch_call
 from conveyor.client.errors import ConveyorConnectionError, WaitTimeout
 from conveyor.client.http import DEFAULT_TIMEOUT, SyncHTTP
 from conveyor.client.models import JSON, ExecutionData, StartSpec
 from conveyor.client.resources import Tokens, Workflows
+from conveyor.client.schedules import Schedules
 from conveyor.client.sse import END, SSEParser, event_of, seq_of
 from conveyor.client.waiting import (
     MAX_RECONNECTS,
@@ -363,6 +366,7 @@ class Client:
         self.executions = Executions(self._http)
         self.workflows = Workflows(self._http)
         self.tokens = Tokens(self._http)
+        self.schedules = Schedules(self._http)
 
     @property
     def url(self) -> str:
@@ -371,6 +375,27 @@ class Client:
     def health(self) -> JSON:
         """`{"status", "version", "database"}`: a cheap check that the server is up and reachable."""
         data: JSON = self._http.send(calls.health())
+        return data
+
+    def batch(
+        self,
+        calls: Iterable[BatchCallSpec],
+        sync: bool = True,
+        stop_on_error: bool = False,
+        *,
+        idempotency_key: str | None = None,
+    ) -> JSON:
+        """Run several API calls in one request, in order, each as if sent on its own by this client.
+
+        Each call is `{"method", "path", "body"?, "query"?}` or `(method, path[, body])`, with paths
+        under /api/v1 or relative to it. Sync: `{"results": [{"index", "method", "path", "status",
+        "body", "skipped"}], "stopped_at"}`; a failing call answers in its slot and does not raise.
+        `sync=False`: `{"execution_id", "execution"}`, an execution whose result will be that document
+        (`client.executions.get(id).wait()`). `stop_on_error` skips the calls after the first failure.
+        """
+        data: JSON = self._http.send(
+            batch_call(calls, sync=sync, stop_on_error=stop_on_error, idempotency_key=idempotency_key)
+        )
         return data
 
     def close(self) -> None:

@@ -87,8 +87,10 @@ class ScheduleService:
         self.executions.workflow(s.workflow)  # UnknownWorkflow
         self.executions.catalog.validate(s.workflow, dict(s.parameters), allow_custom=False)
         check_policies(s.misfire, s.overlap, s.misfire_limit, s.grace)
-        if s.target is not None and not s.target.strip():
-            raise InvalidRequest("target must be a non-empty name when given", {"field": "target"})
+        if s.target is not None:
+            if not s.target.strip():
+                raise InvalidRequest("target must be a non-empty name when given", {"field": "target"})
+            self.executions.require_targets({s.target})
 
     def _first(self, trigger: Trigger, anchor: datetime, now: datetime) -> datetime | None:
         at = triggers.first_fire(trigger, anchor)
@@ -124,6 +126,8 @@ class ScheduleService:
         def change(s: Schedule) -> Schedule:
             new = s.evolve(**changes)
             self._check(new)
+            if "enabled" in changes:
+                new = new.evolve(suspended=False)  # enabled or disabled by hand: no longer "unscheduled"
             if "trigger" in changes or ("enabled" in changes and new.enabled and not s.enabled):
                 # A new trigger, or enabling again, counts from now: what was missed is not fired.
                 return new.evolve(next_fire_at=self._resume_at(new, now), waiting=False)
