@@ -143,32 +143,24 @@ class ExecutionSQL:
                 occ.system_active += n
             elif target is not None:
                 occ.by_target[target] += n
-        if occ.by_target:
-            names = list(occ.by_target)
-            limits = conn.execute(
-                f"SELECT name, max_concurrent FROM targets WHERE name IN ({', '.join('?' * len(names))})",
-                names,
-            ).fetchall()
-            occ.max_concurrent.update(dict(limits))
+        self._limits(conn, occ, set(occ.by_target))
+        self._group_limits(conn, occ, set(occ.by_group))
         return occ
 
-    def _group_limits(self, conn: Conn, occ: admission.Occupancy, groups: set[str]) -> None:
-        missing = [g for g in groups if g not in occ.group_concurrency]
+    def _lookup(self, conn: Conn, sql: str, into: dict[str, int], keys: set[str]) -> None:
+        """Fill `into` with (key, limit) rows of `sql` ('... WHERE key IN ({})') for keys not there yet."""
+        missing = sorted(k for k in keys if k not in into)
         if missing:
-            found = conn.execute(
-                f"SELECT id, concurrency FROM execution_groups WHERE id IN ({', '.join('?' * len(missing))})",
-                missing,
-            ).fetchall()
-            occ.group_concurrency.update(dict(found))
+            into.update(dict(conn.execute(sql.format(", ".join("?" * len(missing))), missing).fetchall()))
 
     def _limits(self, conn: Conn, occ: admission.Occupancy, names: set[str]) -> None:
-        missing = [n for n in names if n not in occ.max_concurrent]
-        if missing:
-            found = conn.execute(
-                f"SELECT name, max_concurrent FROM targets WHERE name IN ({', '.join('?' * len(missing))})",
-                missing,
-            ).fetchall()
-            occ.max_concurrent.update(dict(found))
+        self._lookup(
+            conn, "SELECT name, max_concurrent FROM targets WHERE name IN ({})", occ.max_concurrent, names
+        )
+
+    def _group_limits(self, conn: Conn, occ: admission.Occupancy, groups: set[str]) -> None:
+        sql = "SELECT id, concurrency FROM execution_groups WHERE id IN ({})"
+        self._lookup(conn, sql, occ.group_concurrency, groups)
 
     def _queued_probe(self, condition: str) -> str:
         """Is anything queued (and `condition`)? Served by the partial index of queued executions."""
