@@ -34,6 +34,9 @@ class Settings:
     run_worker: bool = True
     #: Create targets on first use instead of refusing executions on unknown ones.
     implicit_targets: bool = False
+    #: PEM certificate and key: serve HTTPS (clients such as netapp-ontap default to it).
+    tls_cert: str | None = None
+    tls_key: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -100,7 +100,8 @@ def serve(settings: Settings) -> None:
     )
     loop = BackgroundLoop(rt.service, schedules=schedules, interval=settings.tick_interval)
     worker = rt.worker() if settings.run_worker and rt.app.workflows else None
-    base = f"http://{settings.host}:{settings.port}"
+    scheme = "https" if settings.tls_cert else "http"
+    base = f"{scheme}://{settings.host}:{settings.port}"
     print(
         f"Conveyor {__version__}\n"
         f"  dashboard  {base}/\n"
@@ -116,7 +117,16 @@ def serve(settings: Settings) -> None:
         ),
         flush=True,
     )
-    server = uvicorn.Server(uvicorn.Config(api, host=settings.host, port=settings.port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
+        )
+    )
     fired = schedules.fire_oninit()
     if fired:
         log.info("started %d execution(s) of oninit schedules", fired)

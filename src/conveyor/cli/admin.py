@@ -82,8 +82,14 @@ def serve(
             "--auth", help="auto: open on loopback, tokens elsewhere; required; open (loopback only)."
         ),
     ] = None,
+    tls_cert: Annotated[
+        str | None, typer.Option("--tls-cert", help="PEM certificate: serve HTTPS (with --tls-key).")
+    ] = None,
+    tls_key: Annotated[str | None, typer.Option("--tls-key", help="PEM private key of --tls-cert.")] = None,
 ) -> None:
     """Run the API server, the background loop and (unless --no-worker) a worker."""
+    if (tls_cert is None) != (tls_key is None):
+        fail("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
     settings = _settings(
         host=host,
         port=port,
@@ -92,6 +98,8 @@ def serve(
         run_worker=False if no_worker else None,
         concurrency=concurrency,
         auth=auth.value if auth else None,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
     )
     from conveyor import server
 
