@@ -1,4 +1,8 @@
-"""Admission through the API: one execution per target at a time, the rest refused or queued."""
+"""Admission through the API: one execution per target at a time, the rest refused or queued.
+
+The server refuses executions on targets nobody created (implicit targets are off by default),
+so each test creates its targets first.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ def test_second_start_on_a_busy_target_is_refused_or_queued_and_then_runs(
     served: tuple[System, Client],
 ) -> None:
     system, client = served
+    client.targets.create("db1")
+    client.targets.create("db2")
     first = client.executions.start("acc.hold", target="db1", parameters={"seconds": 1.0})
     assert first.status in ("pending", "running")
 
@@ -35,6 +41,7 @@ def test_second_start_on_a_busy_target_is_refused_or_queued_and_then_runs(
 
 def test_force_skips_admission(served: tuple[System, Client]) -> None:
     _, client = served
+    client.targets.create("db1")
     client.executions.start("acc.hold", target="db1", parameters={"seconds": 1.0})
     forced = client.executions.start("acc.hold", target="db1", parameters={"seconds": 0.1}, force=True)
     assert forced.status in ("pending", "running")

@@ -95,3 +95,29 @@ def work(ctx: Context, params: WorkParams) -> None:
     record("started", ctx)
     time.sleep(params.seconds)
     record("finished", ctx)
+
+
+class SpanParams(BaseModel):
+    seconds: float = 0.3
+    fail: bool = False
+
+
+@app.workflow("acc.span", params=SpanParams)
+def span(ctx: Context, params: SpanParams) -> str | None:
+    """Holds its target for a while, recording when the handler itself starts and ends.
+
+    `span_start` and `span_end` lines (written with time.time() by `record`) are what the
+    execution-group tests measure concurrency from: the handler's own timestamps, not the
+    statuses the server reports. Stops early when cancelled; fails at the end when `fail`.
+    """
+    record("span_start", ctx)
+    try:
+        deadline = time.monotonic() + params.seconds
+        while time.monotonic() < deadline:
+            ctx.checkpoint()
+            time.sleep(0.01)
+    finally:
+        record("span_end", ctx)
+    if params.fail:
+        raise RuntimeError(f"failing on {ctx.target} as asked")
+    return ctx.target

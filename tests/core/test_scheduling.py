@@ -14,7 +14,9 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def every_minute(**kw: object) -> Schedule:
-    s = Schedule("s1", "wf", parse_trigger("rate", "60"), created_at=T0, next_fire_at=T0 + timedelta(minutes=1))
+    s = Schedule(
+        "s1", "wf", parse_trigger("rate", "60"), created_at=T0, next_fire_at=T0 + timedelta(minutes=1)
+    )
     return s.evolve(**kw)
 
 

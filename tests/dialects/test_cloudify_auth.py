@@ -13,7 +13,6 @@ from conveyor.api.app import create_app
 from conveyor.api.auth import create_token
 from conveyor.core.model import Role
 from conveyor.core.service import ExecutionService
-from conveyor.dialects import cloudify
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 
@@ -33,7 +32,6 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     store = SQLiteStore(f"sqlite:///{tmp_path}/auth.db")
     service = ExecutionService(store, App("auth-tests"))
     api = create_app(service, auth_mode=request.param)
-    api.include_router(cloudify.router)
     secret = create_token(service, "viewer", Role.VIEWER)[1]
     with TestClient(api) as http:
         yield request.param, http, secret

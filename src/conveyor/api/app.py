@@ -12,11 +12,25 @@ from importlib import metadata
 
 from fastapi import FastAPI
 
-from conveyor.api import actions, batch, events, executions, health, schedules, tokens, workflows
+from conveyor.api import (
+    actions,
+    batch,
+    events,
+    executions,
+    groups,
+    health,
+    schedules,
+    targets,
+    tokens,
+    workflows,
+)
 from conveyor.api.auth import AUTH_MODES, Authenticator
 from conveyor.api.errors import install_error_handlers, method_index
+from conveyor.core.groups import ExecutionGroupService
 from conveyor.core.schedules import ScheduleService
 from conveyor.core.service import ExecutionService
+from conveyor.core.targets import TargetService
+from conveyor.dialects import cloudify, jelastic, ontap
 from conveyor.ui import router as ui_router
 
 API_PREFIX = "/api/v1"
@@ -61,6 +75,8 @@ def create_app(
     )
     app.state.service = service
     app.state.schedules = schedule_service or ScheduleService(service)
+    app.state.targets = TargetService(service.store, service.clock)
+    app.state.groups = ExecutionGroupService(service, app.state.targets)
     app.state.auth_mode = auth_mode
     app.state.authenticator = Authenticator(service.store, auth_mode, ttl=token_cache_ttl)
     app.state.version = version
@@ -68,9 +84,14 @@ def create_app(
     app.state.stream_poll_interval = stream_poll_interval
     app.state.stream_keepalive = stream_keepalive
     install_error_handlers(app)
-    routers = [m.router for m in (health, workflows, executions, actions, events, tokens, batch, schedules)]
+    routers = [
+        m.router
+        for m in (health, workflows, executions, actions, events, tokens, batch, schedules, targets, groups)
+    ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.state.method_index = method_index(API_PREFIX, routers)
+    for dialect in (cloudify, ontap, jelastic):  # each answers in its own wire format under its own prefix
+        app.include_router(dialect.router)
     app.include_router(ui_router)
     return app

@@ -161,7 +161,9 @@ class GroupCancelBody(_Body):
 
 
 class ConcurrencyBody(_Body):
-    concurrency: int = Field(description=f"1-{MAX_CONCURRENCY}; queued members are admitted against it at once.")
+    concurrency: int = Field(
+        description=f"1-{MAX_CONCURRENCY}; queued members are admitted against it at once."
+    )
 
 
 class SinkGroupsBody(_Body):

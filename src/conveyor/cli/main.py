@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli import admin, batch, executions, schedules
+from conveyor.cli import admin, batch, executions, groups, schedules, targets
 from conveyor.cli.state import State
 from conveyor.client.http import DEFAULT_URL
 
@@ -43,6 +43,8 @@ def main_callback(
 executions.register(app)
 batch.register(app)
 schedules.register(app)
+targets.register(app)
+groups.register(app)
 admin.register(app)
 
 

@@ -6,6 +6,7 @@
         ex = client.executions.start("backup", target="db1", parameters={"full": True})
         ex.wait(timeout=600)
         client.schedules.create("backup", cron="0 3 * * *", timezone="Europe/Berlin")
+        client.execution_groups.start("web", "deploy", concurrency=3).wait(timeout=600)
 
 It depends on httpx and the standard library only (plus the Status enum of
 conveyor.core.model), so it can talk to a server from any machine without
@@ -32,6 +33,24 @@ from conveyor.client.errors import (
     ServerError,
     WaitTimeout,
 )
+from conveyor.client.groups import (
+    AsyncExecutionGroup,
+    AsyncExecutionGroups,
+    AsyncTarget,
+    AsyncTargetGroup,
+    AsyncTargetGroups,
+    AsyncTargets,
+    ExecutionGroup,
+    ExecutionGroupData,
+    ExecutionGroups,
+    GroupWaitTimeout,
+    Target,
+    TargetData,
+    TargetGroup,
+    TargetGroupData,
+    TargetGroups,
+    Targets,
+)
 from conveyor.client.http import DEFAULT_URL
 from conveyor.client.models import ExecutionData, StartSpec, TokenInfo, Workflow
 from conveyor.client.schedules import (
@@ -50,11 +69,17 @@ __all__ = [
     "DEFAULT_URL",
     "AsyncClient",
     "AsyncExecution",
+    "AsyncExecutionGroup",
+    "AsyncExecutionGroups",
     "AsyncExecutionList",
     "AsyncExecutions",
     "AsyncSchedule",
     "AsyncScheduleList",
     "AsyncSchedules",
+    "AsyncTarget",
+    "AsyncTargetGroup",
+    "AsyncTargetGroups",
+    "AsyncTargets",
     "AuthError",
     "Client",
     "ConflictError",
@@ -66,8 +91,12 @@ __all__ = [
     "ExecutionData",
     "ExecutionError",
     "ExecutionFailed",
+    "ExecutionGroup",
+    "ExecutionGroupData",
+    "ExecutionGroups",
     "ExecutionList",
     "Executions",
+    "GroupWaitTimeout",
     "IllegalTransitionError",
     "InvalidParametersError",
     "InvalidRequestError",
@@ -80,6 +109,12 @@ __all__ = [
     "ServerError",
     "StartSpec",
     "Status",
+    "Target",
+    "TargetData",
+    "TargetGroup",
+    "TargetGroupData",
+    "TargetGroups",
+    "Targets",
     "TokenInfo",
     "WaitTimeout",
     "Workflow",

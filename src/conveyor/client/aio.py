@@ -19,6 +19,7 @@ from conveyor.client import calls
 from conveyor.client.calls import BatchCallSpec
 from conveyor.client.calls import batch as batch_call
 from conveyor.client.errors import ConveyorConnectionError, WaitTimeout
+from conveyor.client.groups import AsyncExecutionGroups, AsyncTargetGroups, AsyncTargets
 from conveyor.client.http import DEFAULT_TIMEOUT, AsyncHTTP
 from conveyor.client.models import JSON, ExecutionData, StartSpec
 from conveyor.client.resources import AsyncTokens, AsyncWorkflows
@@ -332,6 +333,9 @@ class AsyncClient:
         self.workflows = AsyncWorkflows(self._http)
         self.tokens = AsyncTokens(self._http)
         self.schedules = AsyncSchedules(self._http)
+        self.targets = AsyncTargets(self._http)
+        self.target_groups = AsyncTargetGroups(self._http)
+        self.execution_groups = AsyncExecutionGroups(self._http, self.executions)
 
     @property
     def url(self) -> str:

@@ -1,6 +1,7 @@
 """The synchronous client: `Client(url, token).executions.start(...).wait()`.
 
-Resources (`executions`, `workflows`, `tokens`, `schedules`) are small objects over one
+Resources (`executions`, `workflows`, `tokens`, `schedules`, `targets`, `target_groups`,
+`execution_groups`) are small objects over one
 shared httpx.Client, so a program keeps one connection pool however it
 reaches the API. The request shapes come from `calls`; this module only
 sends them and wraps the answers.
@@ -21,6 +22,7 @@ from conveyor.client import calls
 from conveyor.client.calls import BatchCallSpec
 from conveyor.client.calls import batch as batch_call
 from conveyor.client.errors import ConveyorConnectionError, WaitTimeout
+from conveyor.client.groups import ExecutionGroups, TargetGroups, Targets
 from conveyor.client.http import DEFAULT_TIMEOUT, SyncHTTP
 from conveyor.client.models import JSON, ExecutionData, StartSpec
 from conveyor.client.resources import Tokens, Workflows
@@ -367,6 +369,9 @@ class Client:
         self.workflows = Workflows(self._http)
         self.tokens = Tokens(self._http)
         self.schedules = Schedules(self._http)
+        self.targets = Targets(self._http)
+        self.target_groups = TargetGroups(self._http)
+        self.execution_groups = ExecutionGroups(self._http, self.executions)
 
     @property
     def url(self) -> str:

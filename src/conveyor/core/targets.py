@@ -100,9 +100,9 @@ class TargetService:
         labels: dict[str, str] | None = None,
     ) -> TargetGroup:
         check_name("target group", name)
+        chosen = self._resolve(members, labels)  # unknown members refuse the call before anything is stored
         self.store.add_target_group(TargetGroup(name, self.clock.now(), description))
-        if members or labels:
-            self.add_members(name, members, labels=labels)
+        self.store.add_group_members(name, chosen)
         return self.get_group(name)
 
     def get_group(self, name: str) -> TargetGroup:

@@ -235,7 +235,10 @@ class TargetSQL(ScheduleSQL):
             if sink:
                 adds.append((sink, e.target))
         if adds:
+            # Only into groups and for targets that still exist (either may have been deleted meanwhile).
             conn.executemany(
-                "INSERT INTO target_group_members (group_name, target) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                adds,
+                "INSERT INTO target_group_members (group_name, target) SELECT ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM target_groups WHERE name = ?) "
+                "AND EXISTS (SELECT 1 FROM targets WHERE name = ?) ON CONFLICT DO NOTHING",
+                [(g, t, g, t) for g, t in adds],
             )

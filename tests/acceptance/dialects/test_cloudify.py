@@ -36,7 +36,6 @@ from conveyor.core.groups import ExecutionGroupService
 from conveyor.core.model import Role
 from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.core.targets import TargetService
-from conveyor.dialects import cloudify
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.runner import Worker, WorkerSettings
@@ -81,7 +80,6 @@ def env(tmp_path: Path) -> Iterator[Env]:
     targets = TargetService(store, service.clock)
     groups = ExecutionGroupService(service, targets)
     api = create_app(service, auth_mode="required")
-    api.include_router(cloudify.router)
     secrets = {role: create_token(service, f"cfy-{role}", role)[1] for role in Role}
     worker = Worker(store, workflows, WorkerSettings(concurrency=8, lease_seconds=5, poll_interval=0.02))
     loop = BackgroundLoop(service, interval=0.05)

@@ -31,7 +31,6 @@ from conveyor.core.model import Execution, ExecutionFilter, Role, Status
 from conveyor.core.schedules import ScheduleService
 from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.core.targets import TargetService
-from conveyor.dialects import jelastic as dialect
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
@@ -100,7 +99,6 @@ def live_server(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Live]:
     service = ExecutionService(store, registry, settings=ServiceSettings(implicit_targets=False))
     schedules = ScheduleService(service)
     api = create_app(service, auth_mode=auth_mode, schedule_service=schedules)
-    api.include_router(dialect.router)
     loop = BackgroundLoop(service, schedules=schedules, interval=0.05)
     worker = Worker(store, registry, WorkerSettings(concurrency=4, lease_seconds=5, poll_interval=0.02))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

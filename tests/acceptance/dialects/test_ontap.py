@@ -31,7 +31,6 @@ from conveyor.api.auth import create_token
 from conveyor.core.clock import ManualClock
 from conveyor.core.model import Role, Status
 from conveyor.core.service import ExecutionService, StartRequest
-from conveyor.dialects import ontap
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.context import Context
@@ -149,7 +148,6 @@ def running(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Server]:
     workflows = make_workflows()
     service = ExecutionService(store, workflows, clock=clock)
     app = create_app(service, auth_mode=auth_mode)
-    app.include_router(ontap.router)
     log = RequestLog(app)
     worker = Worker(
         store,
