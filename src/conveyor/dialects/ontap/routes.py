@@ -76,7 +76,7 @@ _GET_CONTROLS = frozenset({"fields", "return_timeout"})
 _PATCH_CONTROLS = frozenset({"action", "return_timeout"})
 _BULK_PATCH_CONTROLS = frozenset({"action", "return_timeout", "continue_on_failure", "serial_records"})
 
-router = APIRouter(tags=["ONTAP jobs"])
+router = APIRouter(tags=["ONTAP jobs"], include_in_schema=False)  # not part of the native API document
 
 
 # --- plumbing -------------------------------------------------------------------------
