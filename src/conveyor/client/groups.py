@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from conveyor.client.calls import MAX_PAGE, Call, _idem, _seg
 from conveyor.client.errors import ConveyorClientError
 from conveyor.client.http import AsyncHTTP, SyncHTTP
-from conveyor.client.models import JSON, parse_datetime
+from conveyor.client.models import JSON, Document, parse_datetime
 from conveyor.client.waiting import Deadline, check_poll_interval
 
 if TYPE_CHECKING:
@@ -213,18 +213,7 @@ def group_dump_call(ids: Iterable[str] | None) -> Call:
 # --- the documents ---------------------------------------------------------------------------
 
 
-class _Doc:
-    def __init__(self, raw: JSON) -> None:
-        self.raw: JSON = raw
-
-    def _set_raw(self, raw: JSON) -> None:
-        self.raw = raw
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, type(self)) and other.raw == self.raw
-
-    __hash__ = None  # type: ignore[assignment]  # the document is mutable through refresh()
-
+class _Doc(Document):
     @property
     def created_at(self) -> datetime | None:
         return parse_datetime(self.raw.get("created_at"))
@@ -279,10 +268,6 @@ class ExecutionGroupData(_Doc):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.status} {self.ended}/{self.total}>"
-
-    @property
-    def id(self) -> str:
-        return str(self.raw.get("id", ""))
 
     @property
     def workflow(self) -> str:

@@ -52,8 +52,8 @@ def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-class ExecutionData:
-    """The typed attributes of an execution document; `Execution` and `AsyncExecution` add actions."""
+class Document:
+    """A server document with typed attributes over it; `.raw` keeps all of it."""
 
     def __init__(self, raw: JSON) -> None:
         self.raw: JSON = raw
@@ -61,19 +61,26 @@ class ExecutionData:
     def _set_raw(self, raw: JSON) -> None:
         self.raw = raw
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.raw.get('status')}>"
-
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ExecutionData) and other.raw == self.raw
+        return isinstance(other, type(self)) and other.raw == self.raw
 
     __hash__ = None  # type: ignore[assignment]  # the document is mutable through refresh()
 
-    # --- identity and request --------------------------------------------------
     @property
     def id(self) -> str:
         return str(self.raw.get("id", ""))
 
+
+class ExecutionData(Document):
+    """The typed attributes of an execution document; `Execution` and `AsyncExecution` add actions."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.raw.get('status')}>"
+
+    def __eq__(self, other: object) -> bool:  # an Execution equals an AsyncExecution of the same document
+        return isinstance(other, ExecutionData) and other.raw == self.raw
+
+    # --- identity and request --------------------------------------------------
     @property
     def workflow(self) -> str:
         return str(self.raw.get("workflow", ""))

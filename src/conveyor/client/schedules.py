@@ -17,7 +17,7 @@ from typing import Any
 
 from conveyor.client.calls import Call, _idem, _seg, page_limit
 from conveyor.client.http import AsyncHTTP, SyncHTTP
-from conveyor.client.models import JSON, format_datetime, parse_datetime
+from conveyor.client.models import JSON, Document, format_datetime, parse_datetime
 
 #: The ways to give a trigger; exactly one per schedule.
 TRIGGER_ARGS = ("cron", "rate", "date", "oninit", "once_delay", "trigger")
@@ -173,26 +173,14 @@ def all_call(action: str) -> Call:
 # --- the document ----------------------------------------------------------------------
 
 
-class ScheduleData:
+class ScheduleData(Document):
     """The typed attributes of a schedule document; `.raw` keeps all of it."""
-
-    def __init__(self, raw: JSON) -> None:
-        self.raw: JSON = raw
-
-    def _set_raw(self, raw: JSON) -> None:
-        self.raw = raw
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.trigger_text!r}>"
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: object) -> bool:  # a Schedule equals an AsyncSchedule of the same document
         return isinstance(other, ScheduleData) and other.raw == self.raw
-
-    __hash__ = None  # type: ignore[assignment]  # the document is mutable through refresh()
-
-    @property
-    def id(self) -> str:
-        return str(self.raw.get("id", ""))
 
     @property
     def workflow(self) -> str:
