@@ -39,7 +39,7 @@ import psycopg
 from conveyor.config import Settings
 from conveyor.core import states
 from conveyor.core.model import Execution, ExecutionFilter, Status
-from conveyor.core.service import StartRequest
+from conveyor.core.executions import StartRequest
 from conveyor.server import Runtime, build
 from conveyor.store import migrate, rows
 from conveyor.store.sqlstore import INSERT_EXECUTION

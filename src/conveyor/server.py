@@ -16,10 +16,10 @@ from types import FrameType
 from conveyor import __version__
 from conveyor.config import Settings
 from conveyor.core.catalog import ChainedCatalog, StoredCatalog
+from conveyor.core.executions import ExecutionService, ServiceSettings
 from conveyor.core.model import Role
 from conveyor.core.ports import Store
 from conveyor.core.schedules import ScheduleService
-from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store import open_store
 from conveyor.worker.registry import App, load_apps

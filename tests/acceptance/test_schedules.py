@@ -6,9 +6,9 @@ from datetime import timedelta
 from itertools import pairwise
 
 from conveyor.core.catalog import StoredCatalog
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ExecutionFilter
 from conveyor.core.schedules import ScheduleRequest, ScheduleService
-from conveyor.core.service import ExecutionService
 from conveyor.core.triggers import parse_trigger
 from conveyor.store import open_store
 from tests.acceptance.conftest import System

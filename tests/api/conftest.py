@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from conveyor.api import create_app
-from conveyor.core.service import ExecutionService
+from conveyor.core.executions import ExecutionService
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 

@@ -16,8 +16,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from conveyor.core import states
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Execution, Status
-from conveyor.core.service import ExecutionService
 from tests.helpers import wait_until
 
 WORKER = "test-worker:1"

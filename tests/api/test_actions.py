@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conveyor.core.service import ExecutionService
+from conveyor.core.executions import ExecutionService
 
 from .support import claim, succeed
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from conveyor.api import create_app, create_token, resolve_auth_mode
 from conveyor.config import Settings
 from conveyor.core.errors import InvalidRequest
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Role
-from conveyor.core.service import ExecutionService
 from conveyor.store.sqlite import SQLiteStore
 
 from .conftest import MakeClient

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from conveyor.api import create_token
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ExecutionFilter, Role, Status
-from conveyor.core.service import ExecutionService
 from tests.helpers import wait_until
 
 from .conftest import MakeApp, MakeClient

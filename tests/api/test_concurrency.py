@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import httpx
 
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ExecutionFilter
-from conveyor.core.service import ExecutionService
 
 from .support import LiveServer
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from conveyor.api import create_token
 from conveyor.core import states
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ErrorInfo, Role
-from conveyor.core.service import ExecutionService
 
 from .conftest import MakeClient
 from .support import WORKER, claim, succeed

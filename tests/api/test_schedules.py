@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from conveyor.api import create_token
 from conveyor.core.clock import ManualClock
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Role
-from conveyor.core.service import ExecutionService
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 

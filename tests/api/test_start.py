@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from conveyor.api.serialize import EXECUTION_FIELDS
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ExecutionFilter
-from conveyor.core.service import ExecutionService
 
 
 def count_rows(service: ExecutionService) -> int:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Event
-from conveyor.core.service import ExecutionService
 from conveyor.store.sqlite import SQLiteStore
 from tests.helpers import wait_until
 

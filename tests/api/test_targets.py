@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from conveyor.api import create_token
 from conveyor.core.clock import SystemClock
 from conveyor.core.errors import NotFound
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Role
-from conveyor.core.service import ExecutionService
 from conveyor.core.targets import TargetService
 
 from .conftest import MakeClient

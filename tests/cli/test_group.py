@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from typer.testing import Result
 
-from conveyor.core.service import StartRequest
+from conveyor.core.executions import StartRequest
 from tests.client.live import Live
 
 Cli = Callable[..., Result]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typer.testing import Result
 
 from conveyor.cli.output import when
-from conveyor.core.scheduling import Schedule
+from conveyor.core.schedules import Schedule
 from tests.client.live import Live
 
 Cli = Callable[..., Result]

@@ -23,8 +23,8 @@ from pydantic import BaseModel, Field
 
 from conveyor.api.app import create_app
 from conveyor.core import states
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ErrorInfo, Execution, ExecutionFilter, Status
-from conveyor.core.service import ExecutionService
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 

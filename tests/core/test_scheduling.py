@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conveyor.core.errors import InvalidRequest
-from conveyor.core.scheduling import Schedule, check_policies, plan_fire
+from conveyor.core.schedules import Schedule, check_policies, plan_fire
 from conveyor.core.triggers import parse_trigger
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -110,7 +110,7 @@ def test_terminal_statuses_only_lead_back_to_the_queue() -> None:
 SAME = "same"  # the execution comes back unchanged (the very same object)
 
 EVENTS: dict[str, Callable[[], states.Event]] = {
-    "schedule": lambda: states.Schedule(NOW + timedelta(hours=2)),
+    "schedule": lambda: states.Defer(NOW + timedelta(hours=2)),
     "enqueue": states.Enqueue,
     "admit": states.Admit,
     "claim": lambda: states.Claim("w2", NOW, LEASE),
@@ -281,7 +281,7 @@ def test_report_scheduled_from_a_running_attempt_is_a_retry_after_the_backoff() 
 
 def test_schedule_records_when_it_is_due() -> None:
     at = NOW + timedelta(hours=2)
-    out = states.transition(make(S.CREATED, attempt=0), states.Schedule(at))
+    out = states.transition(make(S.CREATED, attempt=0), states.Defer(at))
     assert out.scheduled_for == at
 
 

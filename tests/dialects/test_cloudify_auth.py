@@ -11,8 +11,8 @@ import pytest
 
 from conveyor.api.app import create_app
 from conveyor.api.auth import create_token
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Role
-from conveyor.core.service import ExecutionService
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 

@@ -10,7 +10,7 @@ import pytest
 from conveyor.api.auth import ANONYMOUS
 from conveyor.core.errors import ConveyorError, InvalidRequest, InvalidTrigger
 from conveyor.core.ids import new_id
-from conveyor.core.scheduling import Schedule
+from conveyor.core.schedules import Schedule
 from conveyor.core.triggers import Trigger
 from conveyor.dialects.jelastic import batch, scheduler, wire
 from conveyor.dialects.jelastic.routes import method_key

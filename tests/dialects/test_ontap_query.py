@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from conveyor.core.clock import ManualClock
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import Status
-from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.dialects.ontap.errors import OntapError
 from conveyor.dialects.ontap.mapping import job_record, visible
 from conveyor.dialects.ontap.query import (

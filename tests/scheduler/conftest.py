@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from conveyor.core.catalog import ChainedCatalog
 from conveyor.core.clock import ManualClock
+from conveyor.core.executions import ExecutionService
 from conveyor.core.ports import Store
 from conveyor.core.schedules import ScheduleService
-from conveyor.core.service import ExecutionService
 from conveyor.store import open_store
 from conveyor.worker.registry import App
 from tests.databases import STORES, database

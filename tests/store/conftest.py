@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, insert
 
 from conveyor.core.catalog import ChainedCatalog, StoredCatalog
 from conveyor.core.clock import ManualClock
+from conveyor.core.executions import ExecutionService, ServiceSettings
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.store import migrate, schema
 from conveyor.store.postgres import PostgresStore
 from conveyor.store.sqlite import SQLiteStore

@@ -9,9 +9,9 @@ import pytest
 from conveyor.core import states
 from conveyor.core.clock import ManualClock
 from conveyor.core.errors import ExistingRunningExecution
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import ErrorInfo, Execution, Status
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, StartRequest
 
 from .support import claim_one, status_of, statuses, succeed
 

@@ -31,8 +31,8 @@ import pytest
 from conveyor.core import states
 from conveyor.core.clock import ManualClock
 from conveyor.core.errors import ExistingRunningExecution
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import ACTIVE, Execution, ExecutionFilter, Status
-from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.store.postgres import PostgresStore, connection_url
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App

@@ -9,10 +9,10 @@ import pytest
 from conveyor.core import states
 from conveyor.core.clock import ManualClock
 from conveyor.core.errors import Conflict, InvalidRequest, NotFound
+from conveyor.core.executions import ExecutionService, ServiceSettings, StartRequest
 from conveyor.core.groups import ExecutionGroupService, group_status
 from conveyor.core.model import ErrorInfo, ExecutionFilter, Status
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, ServiceSettings, StartRequest
 from conveyor.core.targets import TargetService
 
 

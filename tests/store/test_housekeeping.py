@@ -9,9 +9,9 @@ import pytest
 from conveyor.core import states
 from conveyor.core.clock import ManualClock
 from conveyor.core.errors import Conflict, InvalidRequest
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import Event, ExecutionFilter, Status
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, StartRequest
 
 from .conftest import RETENTION
 from .support import LEASE, claim, claim_one, fail, status_of, statuses, succeed

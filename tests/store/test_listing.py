@@ -12,10 +12,10 @@ import pytest
 
 from conveyor.core.clock import ManualClock
 from conveyor.core.errors import InvalidRequest
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.ids import new_id
 from conveyor.core.model import SORTABLE_FIELDS, Event, Execution, ExecutionFilter, Status
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, StartRequest
 
 from .support import claim, fail, succeed
 

@@ -10,9 +10,9 @@ import pytest
 from conveyor.core.catalog import StoredCatalog
 from conveyor.core.clock import ManualClock
 from conveyor.core.errors import ExistingRunningExecution, InvalidParameters, InvalidRequest, UnknownWorkflow
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import ExecutionFilter, Status
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.worker.registry import App
 
 from .conftest import RETENTION

@@ -10,9 +10,9 @@ import pytest
 
 from conveyor.core import states
 from conveyor.core.clock import ManualClock
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import ErrorInfo, Execution, ExecutionFilter, Status
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, StartRequest
 
 from .support import LEASE, claim, claim_one, fail, status_of, succeed
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel
 
 from conveyor.api.app import create_app
 from conveyor.core import states
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import ErrorInfo, Execution, Status
-from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from conveyor.core.catalog import ChainedCatalog
+from conveyor.core.executions import ExecutionService
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store import open_store
 from conveyor.worker.runner import Worker, WorkerSettings

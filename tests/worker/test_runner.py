@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import Execution, Status
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.worker.runner import Worker, WorkerSettings
 from tests.helpers import wait_until

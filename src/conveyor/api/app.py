@@ -26,9 +26,9 @@ from conveyor.api import (
 )
 from conveyor.api.auth import AUTH_MODES, Authenticator
 from conveyor.api.errors import install_error_handlers, method_index
+from conveyor.core.executions import ExecutionService
 from conveyor.core.groups import ExecutionGroupService
 from conveyor.core.schedules import ScheduleService
-from conveyor.core.service import ExecutionService
 from conveyor.core.targets import TargetService
 from conveyor.dialects import cloudify, jelastic, ontap
 from conveyor.ui import router as ui_router

@@ -23,10 +23,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from conveyor.config import Settings
 from conveyor.core.errors import Forbidden, InvalidRequest, Unauthorized
+from conveyor.core.executions import ExecutionService
 from conveyor.core.ids import new_id
 from conveyor.core.model import Role, Token
 from conveyor.core.ports import Store
-from conveyor.core.service import ExecutionService
 
 OPEN = "open"
 REQUIRED = "required"

@@ -48,8 +48,8 @@ from conveyor.api.schemas import COMMON_ERRORS, ExecutionOut
 from conveyor.api.serialize import execution_doc
 from conveyor.core import states
 from conveyor.core.errors import InvalidRequest
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ErrorInfo
-from conveyor.core.service import ExecutionService
 
 log = logging.getLogger("conveyor.api.batch")
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from conveyor.core.service import ExecutionService
+from conveyor.core.executions import ExecutionService
 
 JSON_MEDIA_TYPE = "application/json"
 

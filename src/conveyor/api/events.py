@@ -26,8 +26,8 @@ from conveyor.api.deps import Service, dump, json_answer
 from conveyor.api.schemas import COMMON_ERRORS, NOT_FOUND, EventList
 from conveyor.api.serialize import event_doc, execution_doc
 from conveyor.core.errors import InvalidRequest, NotFound
+from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Event
-from conveyor.core.service import ExecutionService
 
 router = APIRouter(tags=["events"], responses={**COMMON_ERRORS, **NOT_FOUND})
 

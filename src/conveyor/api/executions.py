@@ -35,8 +35,8 @@ from conveyor.api.schemas import (
 )
 from conveyor.api.serialize import execution_doc, parse_include
 from conveyor.core.errors import InvalidRequest
+from conveyor.core.executions import MAX_PAGE, StartRequest
 from conveyor.core.model import ErrorInfo
-from conveyor.core.service import MAX_PAGE, StartRequest
 
 router = APIRouter(tags=["executions"], responses=COMMON_ERRORS)
 

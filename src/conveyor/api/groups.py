@@ -31,8 +31,8 @@ from conveyor.api.schemas_groups import (
 from conveyor.api.serialize import iso
 from conveyor.api.serialize_groups import execution_group_doc
 from conveyor.core.errors import InvalidRequest
+from conveyor.core.executions import MAX_PAGE
 from conveyor.core.groups import ExecutionGroup, ExecutionGroupService
-from conveyor.core.service import MAX_PAGE
 
 router = APIRouter(tags=["execution groups"], responses=COMMON_ERRORS)
 

@@ -21,7 +21,7 @@ from conveyor.api.auth import Principal, current_principal
 from conveyor.api.deps import JSON_MEDIA_TYPE, Service, dump, json_answer
 from conveyor.api.errors import error_body, status_for
 from conveyor.core.errors import ConveyorError, InvalidRequest
-from conveyor.core.service import ExecutionService
+from conveyor.core.executions import ExecutionService
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 128

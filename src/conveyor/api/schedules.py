@@ -33,8 +33,8 @@ from conveyor.api.schemas import (
 )
 from conveyor.api.serialize_schedules import schedule_doc
 from conveyor.core.errors import InvalidRequest
+from conveyor.core.executions import MAX_PAGE
 from conveyor.core.schedules import ScheduleRequest, ScheduleService
-from conveyor.core.service import MAX_PAGE
 from conveyor.core.triggers import Trigger, parse_trigger, parse_trigger_text
 
 router = APIRouter(tags=["schedules"], responses=COMMON_ERRORS)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from conveyor.core.model import Role, Status
-from conveyor.core.scheduling import DEFAULT_GRACE, DEFAULT_MISFIRE_LIMIT
+from conveyor.core.schedules import DEFAULT_GRACE, DEFAULT_MISFIRE_LIMIT
 
 MAX_BULK = 1000
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from conveyor.api.serialize import iso
-from conveyor.core.schedules import ScheduleService
-from conveyor.core.scheduling import Schedule
+from conveyor.core.schedules import Schedule, ScheduleService
 from conveyor.core.triggers import Trigger
 
 #: How many upcoming fire times a document lists.

@@ -34,7 +34,7 @@ from conveyor.api.schemas_groups import (
 )
 from conveyor.api.serialize_groups import target_doc, target_group_doc
 from conveyor.core.errors import InvalidRequest, NotFound
-from conveyor.core.service import MAX_PAGE
+from conveyor.core.executions import MAX_PAGE
 from conveyor.core.targets import TargetService
 
 router = APIRouter(tags=["targets"], responses=COMMON_ERRORS)

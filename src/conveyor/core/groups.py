@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from conveyor.core.errors import IllegalTransition, InvalidRequest, NotFound
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.ids import new_id
 from conveyor.core.model import ACTIVE, JSON, Execution, ExecutionFilter, Status
-from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.core.targets import TargetService
 
 MAX_CONCURRENCY = 10_000

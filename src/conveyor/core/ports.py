@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from conveyor.core.model import (
     Event,
@@ -21,10 +21,10 @@ from conveyor.core.model import (
     Token,
     WorkflowInfo,
 )
-from conveyor.core.scheduling import Schedule
 
 if TYPE_CHECKING:  # these modules use Store themselves
     from conveyor.core.groups import ExecutionGroup
+    from conveyor.core.schedules import Schedule
     from conveyor.core.targets import Target, TargetGroup
 
 #: A pure step applied to the current row inside the store's transaction.
@@ -32,7 +32,7 @@ Step = Callable[[Execution], Execution]
 #: A due schedule's round, decided inside the store's transaction: given the schedule and its
 #: previous execution, the executions to start, whether to cancel the previous one, and the
 #: schedule as it is afterwards.
-FireStep = Callable[[Schedule, Execution | None], tuple[list[Execution], bool, Schedule]]
+FireStep: TypeAlias = "Callable[[Schedule, Execution | None], tuple[list[Execution], bool, Schedule]]"
 
 
 class Store(Protocol):

@@ -48,7 +48,7 @@ CANCELLING_STATES = frozenset({S.CANCELLING, S.FORCE_CANCELLING, S.KILL_CANCELLI
 
 
 @dataclass(frozen=True, slots=True)
-class Schedule:
+class Defer:
     """Start an execution that is due later."""
 
     at: datetime
@@ -138,7 +138,7 @@ class Report:
 
 
 Event = (
-    Schedule | Enqueue | Admit | Claim | Succeed | Fail | RequestCancel | ConfirmCancelled
+    Defer | Enqueue | Admit | Claim | Succeed | Fail | RequestCancel | ConfirmCancelled
     | RequestPause | ConfirmPaused | Resume | Requeue | LeaseExpired | Report
 )  # fmt: skip
 
@@ -173,7 +173,7 @@ def _back_to_queue(ex: Execution, event: object) -> Execution:
 def transition(ex: Execution, event: Event) -> Execution:
     """Return the next version of `ex` after `event`, or raise IllegalTransition."""
     match event:
-        case Schedule(at=at):
+        case Defer(at=at):
             if ex.status is not S.CREATED:
                 return _refuse(ex, event)
             return _move(ex, S.SCHEDULED, event, scheduled_for=at)

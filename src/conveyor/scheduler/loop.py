@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from conveyor.core.executions import ExecutionService
 from conveyor.core.schedules import ScheduleService
-from conveyor.core.service import ExecutionService
 
 log = logging.getLogger("conveyor.scheduler")
 

@@ -15,7 +15,7 @@ from conveyor.core import states
 from conveyor.core.errors import NotFound
 from conveyor.core.model import Status
 from conveyor.core.ports import FireStep
-from conveyor.core.scheduling import Schedule
+from conveyor.core.schedules import Schedule
 from conveyor.core.triggers import Trigger
 from conveyor.store import rows
 from conveyor.store.execution_sql import Conn, ExecutionSQL

@@ -32,9 +32,9 @@ from cloudify_rest_client.exceptions import (  # type: ignore[import-untyped]
 
 from conveyor.api.app import create_app
 from conveyor.api.auth import create_token
+from conveyor.core.executions import ExecutionService, ServiceSettings
 from conveyor.core.groups import ExecutionGroupService
 from conveyor.core.model import Role
-from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.core.targets import TargetService
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore

@@ -27,9 +27,9 @@ from pydantic import BaseModel
 
 from conveyor.api.app import create_app
 from conveyor.api.auth import create_token
+from conveyor.core.executions import ExecutionService, ServiceSettings
 from conveyor.core.model import Execution, ExecutionFilter, Role, Status
 from conveyor.core.schedules import ScheduleService
-from conveyor.core.service import ExecutionService, ServiceSettings
 from conveyor.core.targets import TargetService
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore

@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from conveyor.api.app import create_app
 from conveyor.client import Client, IllegalTransitionError, InvalidParametersError, NotFoundError
+from conveyor.core.executions import ExecutionService
 from conveyor.core.schedules import ScheduleService
-from conveyor.core.service import ExecutionService
 from conveyor.dialects import jobapi
 from conveyor.dialects.jobapi import JobAPI
 from conveyor.scheduler.loop import BackgroundLoop

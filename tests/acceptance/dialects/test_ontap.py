@@ -29,8 +29,8 @@ from pydantic import BaseModel
 from conveyor.api.app import create_app
 from conveyor.api.auth import create_token
 from conveyor.core.clock import ManualClock
+from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import Role, Status
-from conveyor.core.service import ExecutionService, StartRequest
 from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.context import Context

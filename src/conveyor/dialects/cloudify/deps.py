@@ -19,9 +19,9 @@ from fastapi import Depends, Request
 
 from conveyor.api.auth import OPEN, Authenticator, Principal
 from conveyor.core.errors import Forbidden, Unauthorized
+from conveyor.core.executions import ExecutionService
 from conveyor.core.groups import ExecutionGroupService
 from conveyor.core.model import Role
-from conveyor.core.service import ExecutionService
 from conveyor.core.targets import TargetService
 from conveyor.dialects.cloudify.errors import UNSUPPORTED_CONTENT_TYPE, CloudifyError, bad_parameters
 

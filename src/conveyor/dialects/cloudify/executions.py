@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from conveyor.core.errors import Forbidden
+from conveyor.core.executions import StartRequest
 from conveyor.core.model import TERMINAL, ErrorInfo, Role
-from conveyor.core.service import StartRequest
 from conveyor.core.targets import Target
 from conveyor.dialects.cloudify import statuses
 from conveyor.dialects.cloudify.deps import (

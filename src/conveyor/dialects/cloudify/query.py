@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from conveyor.core.executions import MAX_PAGE, ExecutionService
 from conveyor.core.model import Execution, ExecutionFilter, Status
-from conveyor.core.service import MAX_PAGE, ExecutionService
 from conveyor.dialects.cloudify import statuses
 from conveyor.dialects.cloudify.deps import boolean, integer
 from conveyor.dialects.cloudify.errors import bad_parameters

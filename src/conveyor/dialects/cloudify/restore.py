@@ -14,7 +14,7 @@ also uses for records it creates already running):
 |---|---|---|---|
 | `pending` | `created` (shown `pending`) | - | no: nothing starts a created execution; cancel works |
 | `queued` | `queued` | Enqueue | yes, when admitted: the manager's dequeuer would run it too |
-| `scheduled` | `scheduled`, no due time | Schedule | no: never due |
+| `scheduled` | `scheduled`, no due time | Defer | no: never due |
 | `started` | `running`, held by `cloudify:restore`, no lease | Admit, Claim | no: PATCH moves it on |
 | `cancelling`, `force_cancelling`, `kill_cancelling` | the same | ... Claim, Report | no |
 | `terminated` | `succeeded` | ... Claim, Succeed | no |
@@ -41,10 +41,10 @@ from typing import Any
 
 from conveyor.core import states
 from conveyor.core.errors import Conflict, InvalidRequest, NotFound
+from conveyor.core.executions import StartRequest
 from conveyor.core.groups import MAX_CONCURRENCY, ExecutionGroup
 from conveyor.core.ids import new_id
 from conveyor.core.model import JSON, ErrorInfo, Execution, Status
-from conveyor.core.service import StartRequest
 from conveyor.dialects.cloudify import statuses
 from conveyor.dialects.cloudify.deps import Services
 from conveyor.dialects.cloudify.errors import bad_parameters
@@ -77,7 +77,7 @@ def _reach(origin: Execution, force_status: str, now: datetime, error: ErrorInfo
     if force_status == statuses.QUEUED:
         return t(origin, states.Enqueue())
     if force_status == statuses.SCHEDULED:
-        return t(origin, states.Schedule(now)).evolve(scheduled_for=None)
+        return t(origin, states.Defer(now)).evolve(scheduled_for=None)
     if force_status == statuses.CANCELLED:
         return t(origin, states.RequestCancel(now, "force"))
     held = t(t(origin, states.Admit()), states.Claim(HOLDER, now, now)).evolve(lease_expires_at=None)

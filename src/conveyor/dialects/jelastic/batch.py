@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from conveyor.api.auth import Principal
 from conveyor.api.batch import MAX_CALLS, BatchCallIn, parse_calls, start_in_background
 from conveyor.core.errors import ConveyorError, InvalidRequest
-from conveyor.core.service import MAX_PAGE
+from conveyor.core.executions import MAX_PAGE
 from conveyor.dialects.jelastic.dispatch import Server, authenticate, invoke, remember, replay, ruk_key
 from conveyor.dialects.jelastic.scheduler import METHODS, Method
 from conveyor.dialects.jelastic.wire import (

@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from conveyor.api.auth import ANONYMOUS, OPEN, Authenticator, Principal
 from conveyor.api.deps import dump
 from conveyor.core.errors import ConveyorError, Unauthorized
+from conveyor.core.executions import ExecutionService
 from conveyor.core.schedules import ScheduleService
-from conveyor.core.service import ExecutionService
 from conveyor.dialects.jelastic.scheduler import Caller, Method
 from conveyor.dialects.jelastic.wire import INTERNAL_ERROR, failure, failure_of
 

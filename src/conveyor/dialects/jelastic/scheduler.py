@@ -35,8 +35,7 @@ from typing import Any, Final
 from conveyor.api.auth import Principal
 from conveyor.core.errors import ConveyorError, InvalidRequest
 from conveyor.core.model import Role
-from conveyor.core.schedules import ScheduleRequest, ScheduleService
-from conveyor.core.scheduling import Schedule
+from conveyor.core.schedules import Schedule, ScheduleRequest, ScheduleService
 from conveyor.dialects.jelastic.wire import (
     iso,
     json_object_param,

@@ -43,8 +43,8 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.auth import ANONYMOUS, OPEN, Authenticator, Principal
 from conveyor.core.errors import ConveyorError, Unauthorized
+from conveyor.core.executions import MAX_PAGE, ExecutionService
 from conveyor.core.model import TERMINAL, Execution, Role, Status
-from conveyor.core.service import MAX_PAGE, ExecutionService
 from conveyor.core.states import CANCELLING_STATES
 from conveyor.dialects.ontap import errors
 from conveyor.dialects.ontap.errors import OntapError
