@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +19,7 @@ from conveyor.dialects.ontap.errors import OntapError
 from conveyor.dialects.ontap.mapping import job_record, visible
 from conveyor.dialects.ontap.query import (
     Position,
+    Wildcard,
     build_query,
     parse_fields,
     parse_order_by,
@@ -232,3 +236,29 @@ def test_counts_by_the_store_and_by_rows_agree(service: ExecutionService) -> Non
     assert exact.exact and not residual.exact
     assert count(service, exact) == count(service, residual) == len(expected(service, [("state", "!null")]))
     assert count(service, build_query([("state", "success")])) == 0
+
+
+def _regex_oracle(pattern: str, text: str) -> bool:
+    """What ONTAP's `*` means, as a (backtracking) regular expression: fine for tiny inputs."""
+    return re.fullmatch(".*".join(re.escape(p) for p in pattern.split("*")), text, re.DOTALL) is not None
+
+
+def test_wildcards_match_exactly_what_the_regular_expression_meant() -> None:
+    alphabet = "ab*"
+    patterns = ["".join(p) for n in range(1, 6) for p in itertools.product(alphabet, repeat=n)]
+    texts = ["".join(t) for n in range(0, 6) for t in itertools.product("ab", repeat=n)]
+    for pattern in patterns:
+        if "*" not in pattern:
+            continue
+        wildcard = Wildcard.of(pattern)
+        for text in texts:
+            assert wildcard.fullmatch(text) == _regex_oracle(pattern, text), (pattern, text)
+
+
+def test_a_pattern_of_many_stars_is_decided_in_linear_time() -> None:
+    wildcard = Wildcard.of("*" * 5000 + "z")
+    text = "0189f0e2-7c3d-7a4b-9e5f-1a2b3c4d5e6f" * 100
+    began = time.monotonic()
+    for _ in range(100):
+        assert not wildcard.fullmatch(text)
+    assert time.monotonic() - began < 1.0
