@@ -326,7 +326,7 @@ def test_a_keyed_batch_gives_its_mutating_calls_their_own_keys(
 ) -> None:
     """Were a keyed batch cut off and retried, its calls that ran would replay rather than run twice:
     each mutating call carries a key derived from the batch's, stable across retries."""
-    from conveyor.api.batch import _derived_key
+    from conveyor.api.batch_calls import _derived_key
 
     key = "retry-me"
     scoped = f"anonymous:{key}"

@@ -31,7 +31,9 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.auth import Principal
-from conveyor.api.batch import MAX_CALLS, BatchCallIn, parse_calls, start_in_background
+from conveyor.api.batch_background import start_in_background
+from conveyor.api.batch_calls import parse_calls
+from conveyor.api.batch_models import MAX_CALLS, BatchCallIn
 from conveyor.core.errors import ConveyorError, InvalidRequest
 from conveyor.core.executions import MAX_PAGE
 from conveyor.dialects.jelastic.dispatch import Server, authenticate, invoke, remember, replay, ruk_key
