@@ -26,6 +26,7 @@ from conveyor.api import (
 )
 from conveyor.api.auth import AUTH_MODES, Authenticator
 from conveyor.api.errors import install_error_handlers, method_index
+from conveyor.api.guard import DEFAULT_MAX_BODY_BYTES, RequestGuard
 from conveyor.core.executions import ExecutionService
 from conveyor.core.groups import ExecutionGroupService
 from conveyor.core.schedules import ScheduleService
@@ -53,12 +54,14 @@ def create_app(
     stream_poll_interval: float = 0.2,
     stream_keepalive: float = 15.0,
     schedule_service: ScheduleService | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """Build the API over `service`.
 
     auth_mode: "open" (no token needed; anonymous callers act as admin, a token
     that is sent is still checked) or "required" (every route but /health needs one).
     schedule_service: the ScheduleService `/schedules` uses; one over `service` when not given.
+    max_body_bytes: the largest request body accepted (413 `payload_too_large` above it).
     """
     if auth_mode not in AUTH_MODES:
         raise ValueError(f"auth_mode must be one of {AUTH_MODES}, not {auth_mode!r}")
@@ -84,6 +87,7 @@ def create_app(
     app.state.stream_poll_interval = stream_poll_interval
     app.state.stream_keepalive = stream_keepalive
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
     routers = [
         m.router
         for m in (health, workflows, executions, actions, events, tokens, batch, schedules, targets, groups)

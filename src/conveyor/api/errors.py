@@ -41,6 +41,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "existing_running_execution": 409,
     "conflict": 409,
     "payload_too_large": 413,
+    "limit_exceeded": 422,
     "internal_error": 500,
     "schema_out_of_date": 503,
 }
