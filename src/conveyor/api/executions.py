@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from conveyor.api.auth import Operator, Principal, Viewer
 from conveyor.api.deps import Service, json_answer
 from conveyor.api.idempotency import Idempotent
-from conveyor.api.query import Filters, Instant, parse_instant, parse_sort
+from conveyor.api.query import CursorParam, Filters, Instant, LimitParam, parse_instant, parse_sort
 from conveyor.api.schemas import (
     COMMON_ERRORS,
     CONFLICT,
@@ -35,11 +35,16 @@ from conveyor.api.schemas import (
 )
 from conveyor.api.serialize import execution_doc, parse_include
 from conveyor.core.errors import InvalidRequest
-from conveyor.core.executions import MAX_PAGE, StartRequest
+from conveyor.core.executions import StartRequest
 from conveyor.core.model import ErrorInfo
 
 router = APIRouter(tags=["executions"], responses=COMMON_ERRORS)
 
+#: Both start routes: an unknown workflow or target, or a start admission refused.
+STARTED_ERRORS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"description": "existing_running_execution: admission refused the start"},
+}
 IncludeParam = Annotated[
     list[str] | None, Query(description="Only these fields of each execution (comma-separated); id always.")
 ]
@@ -68,7 +73,7 @@ def _start_request(body: StartBody, principal: Principal, key: str | None) -> St
     "/executions",
     status_code=201,
     response_model=ExecutionOut,
-    responses={**NOT_FOUND, 409: {"description": "existing_running_execution: admission refused the start"}},
+    responses=STARTED_ERRORS,
     summary="Start an execution",
 )
 def start_execution(body: StartBody, service: Service, principal: Operator, idem: Idempotent) -> Response:
@@ -80,8 +85,8 @@ def start_execution(body: StartBody, service: Service, principal: Operator, idem
     "/executions:bulk",
     status_code=201,
     response_model=ExecutionList,
-    responses={**NOT_FOUND, 409: {"description": "existing_running_execution (with queue=false)"}},
-    summary="Start several executions, all or nothing",
+    responses=STARTED_ERRORS,
+    summary="Start several executions, all or nothing (409 only with queue=false)",
 )
 def start_executions(
     body: BulkStartBody, service: Service, principal: Operator, idem: Idempotent
@@ -108,8 +113,8 @@ def list_executions(
         list[str] | None, Query(description="Fields, comma-separated, - for descending: -created_at,workflow")
     ] = None,
     include: IncludeParam = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
     with_total: Annotated[bool, Query(description="Also count every match (costs a query)")] = False,
 ) -> Response:
     fields = parse_include(include)

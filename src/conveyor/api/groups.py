@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from conveyor.api.auth import Operator, Viewer
 from conveyor.api.deps import json_answer
-from conveyor.api.idempotency import Idempotency, Idempotent
-from conveyor.api.query import ListParam, csv
+from conveyor.api.idempotency import Idempotent
+from conveyor.api.query import CursorParam, LimitParam, ListParam, csv, page_answer
 from conveyor.api.schemas import COMMON_ERRORS, NOT_FOUND
 from conveyor.api.schemas_groups import (
     ConcurrencyBody,
@@ -31,7 +31,6 @@ from conveyor.api.schemas_groups import (
 from conveyor.api.serialize import iso
 from conveyor.api.serialize_groups import execution_group_doc
 from conveyor.core.errors import InvalidRequest
-from conveyor.core.executions import MAX_PAGE
 from conveyor.core.groups import ExecutionGroup, ExecutionGroupService
 
 router = APIRouter(tags=["execution groups"], responses=COMMON_ERRORS)
@@ -88,25 +87,16 @@ def list_groups(
     _: Viewer,
     workflow: ListParam = None,
     target_group: ListParam = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
 ) -> Response:
     workflows, sources = set(csv(workflow)), set(csv(target_group))
     found = [
         g
         for g in groups.list()
-        if (not workflows or g.workflow in workflows)
-        and (not sources or g.target_group in sources)
-        and (not cursor or g.id > cursor)
+        if (not workflows or g.workflow in workflows) and (not sources or g.target_group in sources)
     ]
-    more = len(found) > limit
-    found = found[:limit]
-    return json_answer(
-        {
-            "items": [_doc(groups, g) for g in found],
-            "next_cursor": found[-1].id if more and found else None,
-        }
-    )
+    return page_answer(found, limit, lambda g: _doc(groups, g), cursor=cursor)
 
 
 @router.get(
@@ -158,12 +148,12 @@ def cancel_group(
     return idem.run(200, produce)
 
 
-def _set_concurrency(
-    group_id: str, body: ConcurrencyBody, groups: ExecutionGroupService, idem: Idempotency
-) -> Response:
-    return idem.run(200, lambda: _doc(groups, groups.set_concurrency(group_id, body.concurrency)))
-
-
+@router.patch(
+    "/execution-groups/{group_id}",
+    response_model=ExecutionGroupOut,
+    responses=NOT_FOUND,
+    summary="Change the concurrency (same as POST .../concurrency)",
+)
 @router.post(
     "/execution-groups/{group_id}/concurrency",
     response_model=ExecutionGroupOut,
@@ -175,19 +165,7 @@ def _set_concurrency(
 def set_concurrency(
     group_id: str, body: ConcurrencyBody, groups: Groups, _: Operator, idem: Idempotent
 ) -> Response:
-    return _set_concurrency(group_id, body, groups, idem)
-
-
-@router.patch(
-    "/execution-groups/{group_id}",
-    response_model=ExecutionGroupOut,
-    responses=NOT_FOUND,
-    summary="Change the concurrency (same as POST .../concurrency)",
-)
-def patch_group(
-    group_id: str, body: ConcurrencyBody, groups: Groups, _: Operator, idem: Idempotent
-) -> Response:
-    return _set_concurrency(group_id, body, groups, idem)
+    return idem.run(200, lambda: _doc(groups, groups.set_concurrency(group_id, body.concurrency)))
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""Query parameters shared by list, count and bulk delete: filters, sort, instants.
+"""Query parameters shared by list, count and bulk delete: filters, sort, instants, paging.
 
 Lists accept both `status=a,b` and `status=a&status=b`. Values FastAPI cannot
 check by type (statuses, instants, sort fields) are checked here so a wrong one
@@ -7,19 +7,46 @@ is a 400 `invalid_request` naming the parameter, never an empty page.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from fastapi.responses import Response
 
+from conveyor.api.deps import json_answer
 from conveyor.core.errors import InvalidRequest
+from conveyor.core.executions import MAX_PAGE
 from conveyor.core.model import SORTABLE_FIELDS, ExecutionFilter, Status
+
+T = TypeVar("T")
 
 ListParam = Annotated[list[str] | None, Query(description="Comma-separated, or repeat the parameter.")]
 Instant = Annotated[
     str | None, Query(description="ISO 8601 instant, e.g. 2026-01-01T00:00:00Z (no offset means UTC).")
 ]
+LimitParam = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+CursorParam = Annotated[str | None, Query(description="next_cursor of the previous page")]
+
+
+def page_answer(
+    items: Sequence[T],
+    limit: int,
+    doc: Callable[[T], Any],
+    *,
+    key: str = "id",
+    cursor: str | None = None,
+) -> Response:
+    """`{"items", "next_cursor"}` of a list paged by `key` (the order the items come in).
+
+    `items` are the candidates: with `cursor`, those up to it are dropped here; one more than
+    `limit` (or any more) means there is a next page, whose cursor is the last item's `key`.
+    """
+    if cursor:
+        items = [i for i in items if getattr(i, key) > cursor]
+    page = items[:limit]
+    next_cursor = getattr(page[-1], key) if len(items) > limit and page else None
+    return json_answer({"items": [doc(i) for i in page], "next_cursor": next_cursor})
 
 
 def csv(values: Sequence[str] | None) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from conveyor.api.auth import Operator, Principal, Viewer
 from conveyor.api.deps import json_answer
 from conveyor.api.idempotency import Idempotent
-from conveyor.api.query import ListParam, csv
+from conveyor.api.query import CursorParam, LimitParam, ListParam, csv, page_answer
 from conveyor.api.schemas import (
     COMMON_ERRORS,
     MAX_SCHEDULE_IDS,
@@ -33,7 +33,6 @@ from conveyor.api.schemas import (
 )
 from conveyor.api.serialize_schedules import schedule_doc
 from conveyor.core.errors import InvalidRequest
-from conveyor.core.executions import MAX_PAGE
 from conveyor.core.schedules import ScheduleRequest, ScheduleService
 from conveyor.core.triggers import Trigger, parse_trigger, parse_trigger_text
 
@@ -125,20 +124,13 @@ def list_schedules(
     owner: Annotated[str | None, Query(description="Only this owner's schedules.")] = None,
     target: Annotated[str | None, Query(description="Only schedules bound to this target.")] = None,
     ids: ListParam = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
 ) -> Response:
     page = schedules.list(
         ids=_ids(ids), owner=owner or None, target=target or None, after=cursor or None, limit=limit + 1
     )
-    more = len(page) > limit
-    page = page[:limit]
-    return json_answer(
-        {
-            "items": [schedule_doc(s, schedules) for s in page],
-            "next_cursor": page[-1].id if more and page else None,
-        }
-    )
+    return page_answer(page, limit, lambda s: schedule_doc(s, schedules))
 
 
 @router.delete(

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from conveyor.api.auth import Operator, Viewer
 from conveyor.api.deps import json_answer
 from conveyor.api.idempotency import Idempotent
-from conveyor.api.query import csv
+from conveyor.api.query import CursorParam, LimitParam, csv, page_answer
 from conveyor.api.schemas import COMMON_ERRORS, CONFLICT, NOT_FOUND
 from conveyor.api.schemas_groups import (
     MembersBody,
@@ -34,7 +34,6 @@ from conveyor.api.schemas_groups import (
 )
 from conveyor.api.serialize_groups import target_doc, target_group_doc
 from conveyor.core.errors import InvalidRequest, NotFound
-from conveyor.core.executions import MAX_PAGE
 from conveyor.core.targets import TargetService
 
 router = APIRouter(tags=["targets"], responses=COMMON_ERRORS)
@@ -45,8 +44,6 @@ LabelParam = Annotated[
         description="key:value (or key alone, or key:* for any value); repeat it: every one must match.",
     ),
 ]
-LimitParam = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-CursorParam = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 def get_targets(request: Request) -> TargetService:
@@ -76,15 +73,6 @@ def parse_labels(values: Sequence[str] | None) -> dict[str, str]:
     return wanted
 
 
-def _page(items: list[Any], key: str, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
-    """Items after `cursor` (by `key`, the order they come in), at most `limit`, and the next cursor."""
-    if cursor:
-        items = [i for i in items if getattr(i, key) > cursor]
-    more = len(items) > limit
-    items = items[:limit]
-    return items, (getattr(items[-1], key) if more and items else None)
-
-
 # --- targets ------------------------------------------------------------------------------
 
 
@@ -111,8 +99,7 @@ def list_targets(
     limit: LimitParam = 100,
     cursor: CursorParam = None,
 ) -> Response:
-    found, next_cursor = _page(targets.list(labels=parse_labels(label)), "name", limit, cursor)
-    return json_answer({"items": [target_doc(t) for t in found], "next_cursor": next_cursor})
+    return page_answer(targets.list(labels=parse_labels(label)), limit, target_doc, key="name", cursor=cursor)
 
 
 @router.get("/targets/{name:path}", response_model=TargetOut, responses=NOT_FOUND, summary="Get one")
@@ -194,10 +181,8 @@ def create_target_group(body: TargetGroupBody, targets: Targets, _: Operator, id
 def list_target_groups(
     targets: Targets, _: Viewer, limit: LimitParam = 100, cursor: CursorParam = None
 ) -> Response:
-    found, next_cursor = _page(targets.list_groups(), "name", limit, cursor)
-    return json_answer(
-        {"items": [target_group_doc(g, members=False) for g in found], "next_cursor": next_cursor}
-    )
+    groups = targets.list_groups()
+    return page_answer(groups, limit, lambda g: target_group_doc(g, members=False), key="name", cursor=cursor)
 
 
 def _members(body: MembersBody | None, target: list[str] | None, label: list[str] | None) -> MembersBody:
@@ -208,16 +193,6 @@ def _members(body: MembersBody | None, target: list[str] | None, label: list[str
             "name the targets (targets: [...]) and/or a label filter (labels: {...})", {"field": "targets"}
         )
     return MembersBody(targets=names, labels=labels)
-
-
-@router.get(
-    "/target-groups/{name:path}/members",
-    response_model=TargetGroupOut,
-    responses=NOT_FOUND,
-    summary="Get a group with its members (same as GET /target-groups/{name})",
-)
-def get_members(name: str, targets: Targets, _: Viewer) -> Response:
-    return json_answer(target_group_doc(targets.get_group(name)))
 
 
 @router.post(
@@ -263,6 +238,13 @@ def remove_members(
 
 @router.get(
     "/target-groups/{name:path}", response_model=TargetGroupOut, responses=NOT_FOUND, summary="Get one"
+)
+# Declared first (decorators apply bottom-up) so `{name:path}` above never swallows `/members`.
+@router.get(
+    "/target-groups/{name:path}/members",
+    response_model=TargetGroupOut,
+    responses=NOT_FOUND,
+    summary="Get a group with its members (same as GET /target-groups/{name})",
 )
 def get_target_group(name: str, targets: Targets, _: Viewer) -> Response:
     return json_answer(target_group_doc(targets.get_group(name)))
