@@ -126,6 +126,22 @@ class ExecutionService:
             idempotency_key=req.idempotency_key,
         )
 
+    # --- restoring ---------------------------------------------------------------
+
+    def restore(self, ex: Execution) -> Execution:
+        """Store a record made elsewhere (a dialect's restore, an import) in the state it is in.
+
+        The caller builds it along a legal path of the state machine (`states.transition`) and
+        validates it as for a start (`prepare`); it is inserted once, as it is, so nothing runs it
+        unless its state is one a worker takes (queued, once admitted). Its id must be free; its
+        target is checked as for a start.
+        """
+        if self.store.get(ex.id) is not None:
+            raise Conflict(f"an execution with id {ex.id} already exists")
+        if ex.target is not None:
+            self.require_targets({ex.target})
+        return self.store.start([ex], refuse_blocked=False, now=self.clock.now())[0]
+
     # --- reading -----------------------------------------------------------------
 
     def get(self, execution_id: str) -> Execution:

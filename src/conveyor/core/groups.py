@@ -9,12 +9,12 @@ by `group_status`, the one place that defines it.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from conveyor.core.errors import IllegalTransition, InvalidRequest, NotFound
+from conveyor.core.errors import Conflict, IllegalTransition, InvalidRequest, NotFound
 from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.ids import new_id
 from conveyor.core.model import ACTIVE, JSON, Execution, ExecutionFilter, Status
@@ -111,6 +111,34 @@ class ExecutionGroupService:
             for t in members
         ]  # fmt: skip
         self.store.start_group(group, built, now=now)
+        return group
+
+    def restore(self, group: ExecutionGroup, execution_ids: Sequence[str]) -> ExecutionGroup:
+        """Make `group` of executions that already exist, running nothing new (a dialect's restore).
+
+        An execution's group is fixed when it is inserted, so the members (waiting or ended, in no
+        group) are deleted and inserted again with the group, unchanged but for their group; if that
+        fails they are put back as they were.
+        """
+        _check_concurrency(group.concurrency)
+        self.targets.get_group(group.target_group)
+        if self.store.get_execution_group(group.id) is not None:
+            raise Conflict(f"an execution group with id {group.id} already exists")
+        members = [self.executions.get(i) for i in dict.fromkeys(execution_ids)]
+        for m in members:
+            if m.status.is_active:
+                raise Conflict(
+                    f"execution {m.id} is {m.status}; only waiting or ended executions can be grouped"
+                )
+            if m.group_id is not None:
+                raise Conflict(f"execution {m.id} already belongs to execution group {m.group_id}")
+        now = self.clock.now()
+        self.store.delete([m.id for m in members])
+        try:
+            self.store.start_group(group, [m.evolve(group_id=group.id) for m in members], now=now)
+        except Exception:
+            self.store.start(members, refuse_blocked=False, now=now)
+            raise
         return group
 
     def get(self, group_id: str) -> ExecutionGroup:

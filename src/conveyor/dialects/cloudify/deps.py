@@ -40,17 +40,10 @@ class Services:
 
 
 def services(request: Request) -> Services:
-    """The app's services; target and group services are built over its ExecutionService
-    unless the app provides its own (`app.state.targets`, `app.state.groups`)."""
+    """The app's services, as the composition root built them (`create_app` sets `app.state.service`,
+    `.targets` and `.groups`)."""
     state = request.app.state
-    service: ExecutionService = state.service
-    targets = getattr(state, "targets", None)
-    if not isinstance(targets, TargetService):
-        targets = TargetService(service.store, service.clock)
-    groups = getattr(state, "groups", None)
-    if not isinstance(groups, ExecutionGroupService):
-        groups = ExecutionGroupService(service, targets)
-    return Services(service, targets, groups)
+    return Services(state.service, state.targets, state.groups)
 
 
 def _secret(request: Request) -> tuple[str, bool] | None:

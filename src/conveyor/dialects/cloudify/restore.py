@@ -7,8 +7,7 @@ graph reaches `succeeded`/`failed` only from `running`, `running` only from
 workflow could run between two reports. Instead the record is built in memory
 along a legal path of the state machine (`core.states.transition`, the same
 function every writer uses) from the `created` state, and inserted once, in the
-state it reached, with `Store.start` (the call `ExecutionService.begin_internal`
-also uses for records it creates already running):
+state it reached, by `ExecutionService.restore`:
 
 | force_status | stored as | path | runs? |
 |---|---|---|---|
@@ -28,9 +27,9 @@ not from the restored `ended_at`, so old records are not deleted at once.
 
 **Groups.** The core's groups own their members from the start (an execution's
 group is fixed when it is inserted), so a group made of executions that already
-exist is written by deleting those (ended or waiting) executions and inserting
-them again, unchanged but for their group, together with the group
-(`Store.start_group`); if that fails they are put back as they were.
+exist is written by `ExecutionGroupService.restore`, which deletes those (ended
+or waiting) executions and inserts them again, unchanged but for their group,
+together with the group; if that fails they are put back as they were.
 """
 
 from __future__ import annotations
@@ -40,9 +39,9 @@ from datetime import datetime
 from typing import Any
 
 from conveyor.core import states
-from conveyor.core.errors import Conflict, InvalidRequest, NotFound
+from conveyor.core.errors import Conflict, NotFound
 from conveyor.core.executions import StartRequest
-from conveyor.core.groups import MAX_CONCURRENCY, ExecutionGroup
+from conveyor.core.groups import ExecutionGroup
 from conveyor.core.ids import new_id
 from conveyor.core.model import JSON, ErrorInfo, Execution, Status
 from conveyor.dialects.cloudify import statuses
@@ -131,9 +130,7 @@ def restore_execution(svc: Services, req: RestoreRequest) -> Execution:
         changes["error"] = error
     if changes:
         ex = ex.evolve(**changes)
-    if ex.target is not None:
-        service.require_targets({ex.target})
-    return service.store.start([ex], refuse_blocked=False, now=now)[0]
+    return service.restore(ex)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,34 +149,11 @@ class GroupRestoreRequest:
 
 def restore_group(svc: Services, req: GroupRestoreRequest) -> ExecutionGroup:
     """Make a group of existing executions, running nothing new (see the module docstring)."""
-    if not 1 <= req.concurrency <= MAX_CONCURRENCY:
-        raise InvalidRequest(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}")
     if not req.execution_ids:
         raise bad_parameters("associated_executions must name at least one execution")
-    svc.targets.get_group(req.target_group)
-    service = svc.executions
-    group_id = req.group_id or new_id()
-    try:
-        svc.groups.get(group_id)
-    except NotFound:
-        pass
-    else:
-        raise Conflict(f"an execution group with id {group_id} already exists")
-    members = [service.get(i) for i in dict.fromkeys(req.execution_ids)]
-    for m in members:
-        if m.status.is_active:
-            raise Conflict(f"execution {m.id} is {m.status}; only waiting or ended executions can be grouped")
-        if m.group_id is not None:
-            raise Conflict(f"execution {m.id} already belongs to execution group {m.group_id}")
-    now = service.clock.now()
     group = ExecutionGroup(
-        group_id, req.workflow, req.target_group, req.created_at or now, req.concurrency, req.force,
-        dict(req.default_parameters or {}), dict(req.parameters or {}), req.created_by,
+        req.group_id or new_id(), req.workflow, req.target_group, req.created_at or svc.groups.clock.now(),
+        req.concurrency, req.force, dict(req.default_parameters or {}), dict(req.parameters or {}),
+        req.created_by,
     )  # fmt: skip
-    service.store.delete([m.id for m in members])
-    try:
-        service.store.start_group(group, [m.evolve(group_id=group_id) for m in members], now=now)
-    except Exception:
-        service.store.start(members, refuse_blocked=False, now=now)
-        raise
-    return group
+    return svc.groups.restore(group, req.execution_ids)
