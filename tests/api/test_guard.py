@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from conveyor.core.executions import ExecutionService, StartRequest
+
 from .conftest import TestClient
 from .support import LiveServer
 
@@ -112,3 +114,26 @@ def test_a_body_over_the_limit_answers_413_before_it_is_all_read(live: Callable[
             http.post("/executions", json={"workflow": "demo.count", "parameters": {"n": 1}}).status_code
             == 201
         )
+
+
+def test_a_row_stored_before_the_door_existed_never_breaks_a_list(
+    client: TestClient, service: ExecutionService
+) -> None:
+    bad = {"nan": float("nan"), "inf": float("-inf"), "text": "a\ud800b", "\udfff": 1}
+    stored = service.start(StartRequest("maintenance", parameters=bad, force=True))
+    client.post(
+        "/executions", json={"workflow": "demo.count", "parameters": {"n": 1}, "force": True}
+    ).raise_for_status()
+
+    page = client.get("/executions")
+    assert page.status_code == 200
+    shown = {item["id"]: item for item in page.json()["items"]}
+    assert shown[stored.id]["parameters"] == {"nan": None, "inf": None, "text": "a\ufffdb", "\ufffd": 1}
+    assert len(shown) == 2
+    assert client.get(f"/executions/{stored.id}").status_code == 200
+    cloudify = client.get(
+        "http://testserver/api/v3.1/executions", params={"_include_system_workflows": "true"}
+    )
+    assert cloudify.status_code == 200 and len(cloudify.json()["items"]) == 2
+    ontap = client.get("http://testserver/api/cluster/jobs", params={"fields": "*"})
+    assert ontap.status_code == 200 and ontap.json()["num_records"] == 2

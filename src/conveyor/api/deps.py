@@ -7,6 +7,7 @@ process can hold several apps (tests do) over different stores.
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -26,8 +27,36 @@ Service = Annotated[ExecutionService, Depends(get_service)]
 
 
 def dump(content: Any) -> str:
-    """Compact JSON, as stored for idempotent replays and sent on the wire."""
+    """Compact JSON, as stored for idempotent replays and sent on the wire.
+
+    The door refuses values JSON cannot carry (api/guard.py), but rows stored
+    before it, or by outside code, may hold NaN or a lone surrogate. One such
+    row must not make a whole list unreadable: it is answered as `readable`
+    makes it, and the rest of the page as it is.
+    """
+    try:
+        text = _strict(content)
+        text.encode("utf-8")
+    except ValueError:  # NaN/Infinity, or UnicodeEncodeError for a lone surrogate
+        text = _strict(readable(content))
+    return text
+
+
+def _strict(content: Any) -> str:
     return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+
+
+def readable(value: Any) -> Any:
+    """`value` made strict JSON: NaN and infinities become null, lone surrogates U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {readable(k): readable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [readable(v) for v in value]
+    return value
 
 
 def json_answer(content: Any, status_code: int = 200) -> Response:

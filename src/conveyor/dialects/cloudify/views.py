@@ -7,13 +7,13 @@ projects them and refuses a field the model does not have with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Response
 
+from conveyor.api.deps import dump
 from conveyor.core.groups import ExecutionGroup
 from conveyor.core.model import ErrorInfo, Execution
 from conveyor.dialects.cloudify import statuses
@@ -145,7 +145,7 @@ def pagination(total: int, size: int, offset: int) -> dict[str, Any]:
 def answer(content: Any, status_code: int = 200) -> Response:
     """A JSON answer (a bare value too: should-start answers `true` or `false`)."""
     return Response(
-        json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str),
+        dump(content),
         status_code=status_code,
         media_type="application/json",
     )

@@ -42,6 +42,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.auth import ANONYMOUS, OPEN, Authenticator, Principal
+from conveyor.api.deps import dump
 from conveyor.core.errors import ConveyorError, Unauthorized
 from conveyor.core.executions import MAX_PAGE, ExecutionService
 from conveyor.core.model import TERMINAL, Execution, Role, Status
@@ -82,18 +83,14 @@ router = APIRouter(tags=["ONTAP jobs"], include_in_schema=False)  # not part of 
 # --- plumbing -------------------------------------------------------------------------
 
 
-def _dump(content: Any) -> str:
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
 def answer(content: Any, status_code: int = 200) -> Response:
     """A JSON body that starts with `{` (the library tells JSON from multipart by that)."""
-    return Response(_dump(content), status_code=status_code, media_type=MEDIA_TYPE)
+    return Response(dump(content), status_code=status_code, media_type=MEDIA_TYPE)
 
 
 def error_answer(err: OntapError) -> Response:
     headers = {"WWW-Authenticate": 'Basic realm="conveyor"'} if err.status == 401 else None
-    return Response(_dump(err.body()), status_code=err.status, media_type=MEDIA_TYPE, headers=headers)
+    return Response(dump(err.body()), status_code=err.status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def guarded(work: Callable[[], Response]) -> Response:
