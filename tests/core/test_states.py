@@ -428,6 +428,9 @@ def test_refusal_messages_read_as_sentences() -> None:
     with pytest.raises(IllegalTransition) as info:
         states.transition(make(S.SUCCEEDED), states.Report(NOW, S.RUNNING))
     assert info.value.message == "cannot set the status of execution ex-1 while it is succeeded"
+    with pytest.raises(IllegalTransition) as info:
+        states.transition(make(S.QUEUED), states.Defer(NOW))
+    assert info.value.message == "cannot schedule execution ex-1 while it is queued"
 
 
 def test_backoff_delay_doubles_per_attempt() -> None:

@@ -6,7 +6,9 @@ Interfaces map a code to their own shape (the native API to an HTTP status and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ConveyorError(Exception):
@@ -25,6 +27,13 @@ class NotFound(ConveyorError):
 
     def __init__(self, kind: str, ident: str) -> None:
         super().__init__(f"{kind} {ident!r} does not exist", {"kind": kind, "id": ident})
+
+
+def found(value: T | None, kind: str, ident: str) -> T:
+    """`value`, or NotFound(kind, ident) when a lookup came back empty."""
+    if value is None:
+        raise NotFound(kind, ident)
+    return value
 
 
 class UnknownWorkflow(ConveyorError):
@@ -104,7 +113,7 @@ _WORDS = {
     "ConfirmPaused": "mark paused",
     "ConfirmCancelled": "mark cancelled",
     "LeaseExpired": "expire the lease of",
-    "Schedule": "schedule",
+    "Defer": "schedule",
     "Enqueue": "queue",
     "Admit": "admit",
 }

@@ -16,7 +16,7 @@ from typing import Any
 from conveyor.core import states
 from conveyor.core.catalog import WorkflowCatalog
 from conveyor.core.clock import Clock, SystemClock
-from conveyor.core.errors import Conflict, InvalidRequest, NotFound, UnknownWorkflow
+from conveyor.core.errors import Conflict, InvalidRequest, NotFound, UnknownWorkflow, found
 from conveyor.core.ids import new_id
 from conveyor.core.model import (
     JSON,
@@ -145,10 +145,7 @@ class ExecutionService:
     # --- reading -----------------------------------------------------------------
 
     def get(self, execution_id: str) -> Execution:
-        ex = self.store.get(execution_id)
-        if ex is None:
-            raise NotFound("execution", execution_id)
-        return ex
+        return found(self.store.get(execution_id), "execution", execution_id)
 
     def list(
         self,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from conveyor.core.errors import Conflict, IllegalTransition, InvalidRequest, NotFound
+from conveyor.core.errors import Conflict, IllegalTransition, InvalidRequest, found
 from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.ids import new_id
 from conveyor.core.model import ACTIVE, JSON, Execution, ExecutionFilter, Status
@@ -142,10 +142,7 @@ class ExecutionGroupService:
         return group
 
     def get(self, group_id: str) -> ExecutionGroup:
-        found = self.store.get_execution_group(group_id)
-        if found is None:
-            raise NotFound("execution group", group_id)
-        return found
+        return found(self.store.get_execution_group(group_id), "execution group", group_id)
 
     def list(self) -> builtins.list[ExecutionGroup]:
         return self.store.list_execution_groups()

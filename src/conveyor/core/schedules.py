@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conveyor.core import triggers
-from conveyor.core.errors import ConveyorError, InvalidRequest, InvalidTrigger, NotFound
+from conveyor.core.errors import ConveyorError, InvalidRequest, InvalidTrigger, NotFound, found
 from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.ids import new_id
 from conveyor.core.model import JSON, Execution
@@ -198,10 +198,7 @@ class ScheduleService:
     # --- reading -------------------------------------------------------------------
 
     def get(self, schedule_id: str) -> Schedule:
-        found = self.store.get_schedule(schedule_id)
-        if found is None:
-            raise NotFound("schedule", schedule_id)
-        return found
+        return found(self.store.get_schedule(schedule_id), "schedule", schedule_id)
 
     def list(
         self,

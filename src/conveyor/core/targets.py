@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from conveyor.core.clock import Clock
-from conveyor.core.errors import InvalidRequest, NotFound
+from conveyor.core.errors import InvalidRequest, NotFound, found
 from conveyor.core.ports import Store
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$")
@@ -66,10 +66,7 @@ class TargetService:
         return t
 
     def get(self, name: str) -> Target:
-        found = self.store.get_target(name)
-        if found is None:
-            raise NotFound("target", name)
-        return found
+        return found(self.store.get_target(name), "target", name)
 
     def list(self, *, labels: dict[str, str] | None = None) -> builtins.list[Target]:
         every = self.store.list_targets()
@@ -106,10 +103,7 @@ class TargetService:
         return self.get_group(name)
 
     def get_group(self, name: str) -> TargetGroup:
-        found = self.store.get_target_group(name)
-        if found is None:
-            raise NotFound("target group", name)
-        return found
+        return found(self.store.get_target_group(name), "target group", name)
 
     def list_groups(self) -> builtins.list[TargetGroup]:
         return self.store.list_target_groups()
