@@ -108,8 +108,8 @@ def _touches_tables(sql: str) -> bool:
 def traced(big_db: Path) -> Iterator[Traced]:
     store = SQLiteStore(f"sqlite:///{big_db}")
     out = Traced(store, [])
-    store._writer.set_trace_callback(out.statements.append)
-    store._reader().set_trace_callback(out.statements.append)
+    store.dialect.writer.set_trace_callback(out.statements.append)
+    store.dialect.reader().set_trace_callback(out.statements.append)
     yield out
     store.close()
 

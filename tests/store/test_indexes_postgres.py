@@ -2,8 +2,8 @@
 
 The PostgreSQL twin of test_indexes.py: 100,000 executions in mixed statuses
 (the same population) are copied into a fresh schema and analyzed; then each
-store operation of the same list runs with `_Tx.execute` and
-`PostgresStore._fetchall` wrapped, so the statements checked are exactly the
+store operation of the same list runs with `Tx.execute` and
+`PostgresDialect.fetchall` wrapped, so the statements checked are exactly the
 ones postgres.py sends, with their parameters. `EXPLAIN (FORMAT JSON)` of each,
 with the same values, must show no sequential scan of `executions` or `events`
 (a bitmap index scan is an index scan), and the named queries must use the
@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from conveyor.store import rows
-from conveyor.store.postgres import PostgresStore, _pg, _Tx, connection_url
+from conveyor.store.postgres import PostgresDialect, PostgresStore, Tx, _pg, connection_url
 from conveyor.store.rows import COLUMNS
 from tests.databases import pg_schema, require_pg
 
@@ -88,19 +88,19 @@ def _touches_tables(sql: str) -> bool:
 def traced(big_pg: str) -> Iterator[Traced]:
     store = PostgresStore(big_pg)
     out = Traced(store)
-    execute, fetchall = _Tx.execute, PostgresStore._fetchall
+    execute, fetchall = Tx.execute, PostgresDialect.fetchall
 
-    def traced_execute(self: _Tx, sql: str, params: Sequence[Any] = (), /) -> Any:
+    def traced_execute(self: Tx, sql: str, params: Sequence[Any] = (), /) -> Any:
         out.statements.append((sql, params))
         return execute(self, sql, params)
 
-    def traced_fetchall(self: PostgresStore, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    def traced_fetchall(self: PostgresDialect, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         out.statements.append((sql, params))
         return fetchall(self, sql, params)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_Tx, "execute", traced_execute)
-        mp.setattr(PostgresStore, "_fetchall", traced_fetchall)
+        mp.setattr(Tx, "execute", traced_execute)
+        mp.setattr(PostgresDialect, "fetchall", traced_fetchall)
         yield out
     store.close()
 

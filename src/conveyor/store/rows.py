@@ -8,7 +8,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from conveyor.core.model import ErrorInfo, Event, Execution, Status
+from conveyor.core.groups import ExecutionGroup
+from conveyor.core.model import ErrorInfo, Event, Execution, Role, Status, Token
+from conveyor.core.schedules import Schedule
+from conveyor.core.targets import Target
+from conveyor.core.triggers import Trigger
 
 COLUMNS: tuple[str, ...] = (
     "id", "workflow", "status", "target", "queue", "priority", "is_system", "dry_run", "force",
@@ -17,7 +21,24 @@ COLUMNS: tuple[str, ...] = (
     "lease_expires_at", "total_operations", "finished_operations", "parameters", "result", "error",
     "state", "idempotency_key", "group_id",
 )  # fmt: skip
-SELECT_COLUMNS = ", ".join(f'"{c}"' if c == "force" else c for c in COLUMNS)
+SCHEDULE_COLUMNS: tuple[str, ...] = (
+    "id", "workflow", "trigger_kind", "trigger_value", "timezone", "parameters", "target", "description",
+    "params", "owner", "enabled", "suspended", "misfire", "misfire_limit", "grace", "overlap", "priority",
+    "dry_run", "next_fire_at", "last_fired_at", "last_execution_id", "fire_count", "waiting",
+    "last_error", "created_at", "updated_at",
+)  # fmt: skip
+GROUP_COLUMNS: tuple[str, ...] = (
+    "id", "workflow", "target_group", "concurrency", "force", "default_parameters", "parameters",
+    "created_by", "created_at", "success_group", "failed_group",
+)  # fmt: skip
+
+
+def column_list(names: Sequence[str]) -> str:
+    """Columns for a statement; `force` is a reserved word in PostgreSQL."""
+    return ", ".join(f'"{c}"' if c == "force" else c for c in names)
+
+
+SELECT_COLUMNS = column_list(COLUMNS)
 #: Columns a transition may change (everything but the identity and creation facts).
 MUTABLE: tuple[str, ...] = (
     "status", "updated_at", "scheduled_for", "started_at", "ended_at", "attempt", "max_attempts",
@@ -111,3 +132,49 @@ def status_event_row(old: Execution | None, new: Execution, now: datetime) -> tu
         return event_to_row(status_event(old, new, now))
     text, level, data = _status_change(str(old.status) if old is not None else None, str(new.status))
     return (new.id, now.timestamp(), "status", level, text, data)
+
+
+def schedule_to_row(s: Schedule) -> tuple[Any, ...]:
+    t = s.trigger
+    return (
+        s.id, s.workflow, t.kind, t.value, t.timezone, dumps(s.parameters), s.target, s.description,
+        dumps(s.params), s.owner, s.enabled, s.suspended, s.misfire, s.misfire_limit, s.grace,
+        s.overlap, s.priority, s.dry_run, ts(s.next_fire_at), ts(s.last_fired_at),
+        s.last_execution_id, s.fire_count, s.waiting, s.last_error, ts(s.created_at), ts(s.updated_at),
+    )  # fmt: skip
+
+
+def schedule_from_row(r: Sequence[Any]) -> Schedule:
+    created = dt(r[24])
+    assert created is not None
+    return Schedule(
+        id=r[0], workflow=r[1], trigger=Trigger(r[2], r[3], r[4]), parameters=loads(r[5]) or {},
+        target=r[6], description=r[7], params=loads(r[8]) or {}, owner=r[9], enabled=bool(r[10]),
+        suspended=bool(r[11]), misfire=r[12], misfire_limit=r[13], grace=r[14], overlap=r[15],
+        priority=r[16], dry_run=bool(r[17]), next_fire_at=dt(r[18]), last_fired_at=dt(r[19]),
+        last_execution_id=r[20], fire_count=r[21], waiting=bool(r[22]), last_error=r[23], created_at=created,
+        updated_at=dt(r[25]),
+    )  # fmt: skip
+
+
+def group_to_row(g: ExecutionGroup) -> tuple[Any, ...]:
+    return (
+        g.id, g.workflow, g.target_group, g.concurrency, g.force, dumps(g.default_parameters),
+        dumps(g.parameters), g.created_by, ts(g.created_at), g.success_group, g.failed_group,
+    )  # fmt: skip
+
+
+def group_from_row(r: Sequence[Any]) -> ExecutionGroup:
+    return ExecutionGroup(
+        id=r[0], workflow=r[1], target_group=r[2], concurrency=r[3], force=bool(r[4]),
+        default_parameters=loads(r[5]) or {}, parameters=loads(r[6]) or {}, created_by=r[7],
+        created_at=dt(r[8]) or datetime.min, success_group=r[9], failed_group=r[10],
+    )  # fmt: skip
+
+
+def target_from_row(r: Sequence[Any]) -> Target:
+    return Target(r[0], dt(r[3]) or datetime.min, r[1], loads(r[2]) or {})
+
+
+def token_from_row(r: Sequence[Any]) -> Token:
+    return Token(r[0], r[1], Role(r[2]), dt(r[4]), r[3])  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ driver time-zone conversions. JSON columns hold JSON text.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -22,20 +24,34 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _by_id(name: str, *columns: Column[Any]) -> Table:
+    """A table whose rows are keyed by a time-ordered id (UUIDv7)."""
+    return Table(name, metadata, Column("id", String(36), primary_key=True), *columns)
+
+
+def _by_name(name: str, *columns: Column[Any]) -> Table:
+    """A table whose rows are keyed by a name people choose."""
+    return Table(name, metadata, Column("name", String(200), primary_key=True), *columns)
+
+
+def _flag(name: str, default: bool = False) -> Column[bool]:
+    """A boolean that is never NULL."""
+    return Column(name, Boolean, nullable=False, server_default=text("true" if default else "false"))
+
+
 ACTIVE_SQL = "('pending','running','pausing','cancelling','force_cancelling','kill_cancelling')"
 
-executions = Table(
+executions = _by_id(
     "executions",
-    metadata,
-    Column("id", String(36), primary_key=True),
     Column("workflow", String(200), nullable=False),
     Column("status", String(20), nullable=False),
     Column("target", String(200)),
     Column("queue", String(100), nullable=False, server_default="default"),
     Column("priority", Integer, nullable=False, server_default="0"),
-    Column("is_system", Boolean, nullable=False, server_default=text("false")),
-    Column("dry_run", Boolean, nullable=False, server_default=text("false")),
-    Column("force", Boolean, nullable=False, server_default=text("false")),
+    _flag("is_system"),
+    _flag("dry_run"),
+    _flag("force"),
     Column("created_by", String(200)),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float),
@@ -104,10 +120,8 @@ Index(
     sqlite_where=text("idempotency_key IS NOT NULL"), postgresql_where=text("idempotency_key IS NOT NULL"),
 )  # fmt: skip
 
-schedules = Table(
+schedules = _by_id(
     "schedules",
-    metadata,
-    Column("id", String(36), primary_key=True),
     Column("workflow", String(200), nullable=False),
     Column("trigger_kind", String(20), nullable=False),
     Column("trigger_value", Text, nullable=False),
@@ -117,19 +131,19 @@ schedules = Table(
     Column("description", Text, nullable=False, server_default=""),
     Column("params", Text),
     Column("owner", String(200)),
-    Column("enabled", Boolean, nullable=False, server_default=text("true")),
-    Column("suspended", Boolean, nullable=False, server_default=text("false")),
+    _flag("enabled", default=True),
+    _flag("suspended"),
     Column("misfire", String(20), nullable=False, server_default="skip"),
     Column("misfire_limit", Integer, nullable=False, server_default="10"),
     Column("grace", Float, nullable=False, server_default="10"),
     Column("overlap", String(20), nullable=False, server_default="allow"),
     Column("priority", Integer, nullable=False, server_default="0"),
-    Column("dry_run", Boolean, nullable=False, server_default=text("false")),
+    _flag("dry_run"),
     Column("next_fire_at", Float),
     Column("last_fired_at", Float),
     Column("last_execution_id", String(36)),
     Column("fire_count", Integer, nullable=False, server_default="0"),
-    Column("waiting", Boolean, nullable=False, server_default=text("false")),
+    _flag("waiting"),
     Column("last_error", Text),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float),
@@ -141,10 +155,8 @@ Index(  # the background loop: due schedules, soonest first
 Index("ix_schedules_owner", schedules.c.owner, schedules.c.id)
 Index("ix_schedules_target", schedules.c.target)
 
-target_groups = Table(
+target_groups = _by_name(
     "target_groups",
-    metadata,
-    Column("name", String(200), primary_key=True),
     Column("description", Text, nullable=False, server_default=""),
     Column("created_at", Float, nullable=False),
 )
@@ -156,14 +168,12 @@ target_group_members = Table(
 )
 Index("ix_target_group_members_target", target_group_members.c.target)
 
-execution_groups = Table(
+execution_groups = _by_id(
     "execution_groups",
-    metadata,
-    Column("id", String(36), primary_key=True),
     Column("workflow", String(200), nullable=False),
     Column("target_group", String(200), nullable=False),
     Column("concurrency", Integer, nullable=False),
-    Column("force", Boolean, nullable=False, server_default=text("false")),
+    _flag("force"),
     Column("default_parameters", Text),
     Column("parameters", Text),
     Column("created_by", String(200)),
@@ -185,27 +195,21 @@ events = Table(
 )
 Index("ix_events_execution", events.c.execution_id, events.c.seq)
 
-workflows = Table(
+workflows = _by_name(
     "workflows",
-    metadata,
-    Column("name", String(200), primary_key=True),
     Column("info", Text, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
 
-targets = Table(
+targets = _by_name(
     "targets",
-    metadata,
-    Column("name", String(200), primary_key=True),
     Column("max_concurrent", Integer, nullable=False, server_default="1"),
     Column("labels", Text),
     Column("created_at", Float, nullable=False),
 )
 
-tokens = Table(
+tokens = _by_id(
     "tokens",
-    metadata,
-    Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     Column("token_hash", String(128), nullable=False, unique=True),

@@ -12,17 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from conveyor.core.errors import InvalidRequest
-from conveyor.core.model import ACTIVE, HELD, SORTABLE_FIELDS, ExecutionFilter
-from conveyor.store.rows import COLUMNS, MUTABLE, SELECT_COLUMNS, ts
-
-ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in sorted(ACTIVE)) + ")"
-HELD_IN = "(" + ", ".join(f"'{s}'" for s in sorted(HELD)) + ")"
-INSERT_EXECUTION = f"INSERT INTO executions ({SELECT_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
-UPDATE_EXECUTION = (
-    f"UPDATE executions SET {', '.join(f'{c} = ?' for c in MUTABLE)} WHERE id = ? AND status = ?"
-)
-IDEMPOTENCY_SECONDS = 24 * 3600.0
-INSERT_EVENT = "INSERT INTO events (execution_id, ts, kind, level, message, data) VALUES (?, ?, ?, ?, ?, ?)"
+from conveyor.core.model import SORTABLE_FIELDS, ExecutionFilter
+from conveyor.store.rows import ts
 
 #: How each sortable field is compared; nullable ones get a neutral value so keyset paging works.
 SORT_EXPR = {
@@ -40,9 +31,14 @@ _ROW_INDEX = {"id": 0, "created_at": 0, "status": 2, "workflow": 1, "target": 3,
 _NEUTRAL: dict[str, Any] = {"target": "", "started_at": 0, "ended_at": 0}
 
 
+def placeholders(n: int) -> str:
+    """'?, ?, ?' for a list of n values (an IN list)."""
+    return ", ".join("?" * n)
+
+
 def _in(column: str, values: Sequence[Any], params: list[Any]) -> str:
     params.extend(values)
-    return f"{column} IN ({', '.join('?' * len(values))})"
+    return f"{column} IN ({placeholders(len(values))})"
 
 
 def where(flt: ExecutionFilter) -> tuple[str, list[Any]]:
@@ -131,3 +127,18 @@ def cursor_for(keys: list[tuple[str, bool]], row: Sequence[Any]) -> str:
 def to_format_style(sql: str) -> str:
     """'?' placeholders to psycopg's '%s' (our SQL has no literal '?' or '%')."""
     return sql.replace("%", "%%").replace("?", "%s")
+
+
+def schedule_where(
+    ids: Sequence[str], owner: str | None, target: str | None, after: str | None
+) -> tuple[str, list[Any]]:
+    """WHERE clause ('1=1' when empty) and parameters for a list of schedules, paged by id."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if ids:
+        parts.append(_in("id", list(ids), params))
+    for column, op, value in (("owner", "=", owner), ("target", "=", target), ("id", ">", after)):
+        if value is not None:
+            parts.append(f"{column} {op} ?")
+            params.append(value)
+    return (" AND ".join(parts) or "1=1"), params

@@ -4,8 +4,8 @@ One writer connection per process, guarded by a lock, takes every write
 inside `BEGIN IMMEDIATE`; other processes on the same file wait on
 `busy_timeout`. Holding the database's write lock makes each
 read-compute-write atomic, so the compare-and-set on the status never loses
-a race and admission needs no lock of its own. Readers use one connection
-per thread and never block the writer (WAL).
+a race and admission needs no lock of its own (and rows need no row locks).
+Readers use one connection per thread and never block the writer (WAL).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.store import migrate
-from conveyor.store.sqlstore import Conn, SQLStore
+from conveyor.store.dialect import Conn, WorkSignal
+from conveyor.store.sqlstore import SQLStore
 
 
 def path_of(url: str) -> str:
@@ -29,8 +30,10 @@ def path_of(url: str) -> str:
     return url[len("sqlite:///") :]
 
 
-class SQLiteStore(SQLStore):
-    OFFSET_ONLY = "LIMIT -1 OFFSET ?"
+class SQLiteDialect:
+    lock = ""
+    skip_locked = ""
+    offset = "LIMIT -1 OFFSET ?"
 
     def __init__(self, url: str, *, migrate_empty: bool = True) -> None:
         self.url = url
@@ -39,11 +42,11 @@ class SQLiteStore(SQLStore):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         migrate.ensure_current(url, create_if_empty=migrate_empty)
         self._write_lock = threading.Lock()
-        self._writer = self._connect()
+        self.writer = self._connect()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._work_signal = threading.Event()
+        self._work = WorkSignal()
         self._signal_on_commit = False  # only touched while holding the write lock
 
     def _connect(self) -> sqlite3.Connection:
@@ -55,7 +58,8 @@ class SQLiteStore(SQLStore):
         conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
-    def _reader(self) -> sqlite3.Connection:
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._connect()
@@ -65,19 +69,19 @@ class SQLiteStore(SQLStore):
                 self._readers.append(conn)
         return conn
 
-    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._reader().execute(sql, params).fetchall()
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.reader().execute(sql, params).fetchall()
 
-    def _table(self, index: str | None) -> str:
+    def table(self, name: str, index: str) -> str:
         # Without ANALYZE statistics the planner prefers ix_executions_status and sorts every row of
         # that status; `index` names the partial index built for the query (see store.schema).
-        return f"executions INDEXED BY {index}" if index else "executions"
+        return f"{name} INDEXED BY {index}"
 
     @contextmanager
-    def _tx(self) -> Iterator[Conn]:
+    def transaction(self) -> Iterator[Conn]:
         """One write transaction holding the database's write lock for its whole length."""
         with self._write_lock:
-            conn = self._writer
+            conn = self.writer
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -88,24 +92,39 @@ class SQLiteStore(SQLStore):
             conn.execute("COMMIT")
             if self._signal_on_commit:
                 self._signal_on_commit = False
-                self._work_signal.set()
+                self._work.set()
 
-    def _work_appeared(self, conn: Conn) -> None:
+    def lock_admission(self, conn: Conn, *, targets: set[str] | tuple[()], exclusive: bool) -> None:
+        """Nothing to do: the write transaction already holds the only write lock."""
+
+    def update_executions(self, conn: Conn, sql: str, values: list[tuple[Any, ...]]) -> None:
+        conn.executemany(sql, values)
+
+    def insert_events(self, conn: Conn, sql: str, values: list[tuple[Any, ...]]) -> None:
+        conn.executemany(sql, values)
+
+    def work_appeared(self, conn: Conn) -> None:
         self._signal_on_commit = True  # workers must not look before the rows are visible
 
     def wait_for_work(self, timeout: float) -> bool:
-        signalled = self._work_signal.wait(timeout)
-        self._work_signal.clear()
-        return signalled
+        return self._work.wait(timeout)
 
     def wake_workers(self) -> None:
-        self._work_signal.set()
+        self._work.set()
 
     def close(self) -> None:
         with self._write_lock:
-            self._writer.close()
+            self.writer.close()
         with self._readers_lock:
             for c in self._readers:
                 with contextlib.suppress(sqlite3.ProgrammingError):  # best effort: its thread may be gone
                     c.close()
             self._readers.clear()
+
+
+class SQLiteStore(SQLStore):
+    """The store on a SQLite file: `SQLStore(SQLiteDialect(url))`."""
+
+    def __init__(self, url: str, *, migrate_empty: bool = True) -> None:
+        self.dialect = SQLiteDialect(url, migrate_empty=migrate_empty)
+        super().__init__(self.dialect)

@@ -1,22 +1,46 @@
-"""The store logic shared by SQLite and PostgreSQL: one implementation of `core.ports.Store`.
+"""The store: one implementation of `core.ports.Store` on SQLite or PostgreSQL, given its `Dialect`.
 
-Every operation runs inside one write transaction (`_tx`) and goes through
-the core's pure pieces (`states.transition`, `admission`, `scheduling`). A
-dialect subclass (sqlite.py, postgres.py) supplies connections, row-lock
-clauses, index hints, admission locks and the wake-up signal for workers;
-the SQL is written once, with `?` placeholders. The logic is split by
-subject: executions (execution_sql.py), schedules (schedule_sql.py), and targets with
-target groups and execution groups (target_sql.py), each building on the one before.
+Every operation runs inside one write transaction and goes through the core's
+pure pieces (`states.transition`, `admission`). The statements are named, in
+store/sql/*.sql; the dialect (sqlite.py, postgres.py) supplies connections,
+row-lock clauses, index hints, admission locks, batched writes and the wake-up
+signal for workers. The operations are split by subject, each a small class
+over the same `Db` (db.py):
+- executions.py: start, get, list, count, apply, delete, events;
+- worker_side.py: claim, heartbeat, progress, finish;
+- housekeeping.py: promote due, admit queued, reap leases, expire;
+- schedules.py, targets.py (with target groups), groups.py (execution groups);
+- tokens.py: tokens, idempotency keys, workflows.
 """
 
 from __future__ import annotations
 
-from conveyor.store.execution_sql import Conn, Cursor
-from conveyor.store.sqlbuild import INSERT_EXECUTION
-from conveyor.store.target_sql import TargetSQL
+from conveyor.store import sql
+from conveyor.store.db import Db
+from conveyor.store.dialect import Dialect
+from conveyor.store.executions import Executions
+from conveyor.store.groups import ExecutionGroups
+from conveyor.store.housekeeping import Housekeeping
+from conveyor.store.schedules import Schedules
+from conveyor.store.targets import Targets
+from conveyor.store.tokens import Tokens
+from conveyor.store.worker_side import WorkerSide
 
-__all__ = ["INSERT_EXECUTION", "Conn", "Cursor", "SQLStore"]
+#: For loading rows in bulk outside the store (benchmarks, tests).
+INSERT_EXECUTION = sql.plain("insert_execution")
 
 
-class SQLStore(TargetSQL):
-    """Executions, schedules, targets and groups on one SQL database; subclassed per dialect."""
+class SQLStore(Executions, WorkerSide, Housekeeping, Schedules, Targets, ExecutionGroups, Tokens):
+    """Executions, schedules, targets, groups and tokens on one SQL database."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.db = Db(dialect)
+
+    def wait_for_work(self, timeout: float) -> bool:
+        return self.db.dialect.wait_for_work(timeout)
+
+    def wake_workers(self) -> None:
+        self.db.dialect.wake_workers()
+
+    def close(self) -> None:
+        self.db.dialect.close()
