@@ -38,8 +38,8 @@ import psycopg
 
 from conveyor.config import Settings
 from conveyor.core import states
-from conveyor.core.model import Execution, ExecutionFilter, Status
 from conveyor.core.executions import StartRequest
+from conveyor.core.model import Execution, ExecutionFilter, Status
 from conveyor.server import Runtime, build
 from conveyor.store import migrate, rows
 from conveyor.store.sqlstore import INSERT_EXECUTION
@@ -235,10 +235,12 @@ def claim(kind: str, tmp: Path, total: int, batch_sizes: list[int]) -> dict[str,
             t0 = time.perf_counter()
             while done < per_batch:
                 now = clock.now()
-                got = store.claim("bench", ["default"], b, now=now, lease_until=now + timedelta(seconds=30))
+                got = store.execution_claim(
+                    "bench", ["default"], b, now=now, lease_until=now + timedelta(seconds=30)
+                )
                 if not got:
                     break
-                store.finish([(e.id, "bench", _succeed_at(now)) for e in got], now=now)
+                store.execution_finish([(e.id, "bench", _succeed_at(now)) for e in got], now=now)
                 done += len(got)
             out[f"claim_complete_b{b}_per_s"] = done / (time.perf_counter() - t0)
         rt.store.close()

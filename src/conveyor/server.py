@@ -54,14 +54,14 @@ def build(settings: Settings, *, app: App | None = None) -> Runtime:
     """Store, catalog and service for these settings; the App's workflows are registered in the store."""
     registry = app if app is not None else (load_apps(list(settings.apps)) if settings.apps else App())
     store = open_store(settings.database_url)
-    catalog = ChainedCatalog(registry, StoredCatalog(store.list_workflows))
+    catalog = ChainedCatalog(registry, StoredCatalog(store.workflow_list))
     service = ExecutionService(
         store,
         catalog,
         settings=ServiceSettings(retention=settings.retention, implicit_targets=settings.implicit_targets),
     )
     if registry.workflows:
-        store.upsert_workflows(registry.all())
+        store.workflow_upsert(registry.all())
     return Runtime(settings, store, service, registry)
 
 
@@ -174,7 +174,7 @@ def create_token(settings: Settings, name: str, role: str) -> str:
 
     store = open_store(settings.database_url)
     try:
-        service = ExecutionService(store, StoredCatalog(store.list_workflows))
+        service = ExecutionService(store, StoredCatalog(store.workflow_list))
         _, secret = create(service, name, Role(role))
         return secret
     finally:

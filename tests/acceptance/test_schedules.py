@@ -20,7 +20,7 @@ def test_three_background_loops_fire_a_rate_schedule_once_per_occurrence(system:
         system.server()  # each runs the background loop; no worker anywhere: executions stay pending
     store = open_store(system.database_url)
     try:
-        service = ExecutionService(store, StoredCatalog(store.list_workflows))
+        service = ExecutionService(store, StoredCatalog(store.workflow_list))
         schedules = ScheduleService(service)
         wait_until(lambda: service.catalog.get("acc.noop"), what="the servers to register workflows")
         s = schedules.create(ScheduleRequest("acc.noop", parse_trigger("rate", "1")))

@@ -52,7 +52,7 @@ def serve(app: FastAPI) -> Iterator[LiveServer]:
 def claim(service: ExecutionService, *execution_ids: str) -> None:
     """Play a worker: take every pending execution; each of `execution_ids` must end up running."""
     now = service.clock.now()
-    service.store.claim(WORKER, ["default"], 1000, now=now, lease_until=now + timedelta(minutes=5))
+    service.store.execution_claim(WORKER, ["default"], 1000, now=now, lease_until=now + timedelta(minutes=5))
     for execution_id in execution_ids:
         ex = service.get(execution_id)
         assert ex.status is Status.RUNNING and ex.worker_id == WORKER, f"{execution_id} is {ex.status}"
@@ -61,7 +61,7 @@ def claim(service: ExecutionService, *execution_ids: str) -> None:
 def succeed(service: ExecutionService, execution_id: str, result: Any = None) -> Execution:
     """Play a worker finishing a running execution."""
     now = service.clock.now()
-    (done,) = service.store.finish(
+    (done,) = service.store.execution_finish(
         [(execution_id, WORKER, lambda ex: states.transition(ex, states.Succeed(now, result)))], now=now
     )
     assert done is not None

@@ -122,7 +122,7 @@ def test_patch_reports_status_from_external_workers(client: TestClient) -> None:
 def test_progress_is_computed(client: TestClient, service: ExecutionService) -> None:
     ex = start(client)
     claim(service, ex)
-    service.store.set_progress("test-worker:1", ex, 7, 20, None)
+    service.store.execution_set_progress("test-worker:1", ex, 7, 20, None)
 
     doc = client.get(f"/executions/{ex}").json()
 

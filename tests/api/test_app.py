@@ -65,7 +65,7 @@ def test_unexpected_errors_are_500_internal_error_and_logged(
     def broken(*args: object, **kwargs: object) -> int:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(store, "count", broken)
+    monkeypatch.setattr(store, "execution_count", broken)
 
     with caplog.at_level(logging.ERROR, logger="conveyor.api"):
         r = client.get("/executions/count")

@@ -90,7 +90,7 @@ def test_admin_manages_tokens(
 def test_tokens_are_stored_hashed(service: ExecutionService, store: SQLiteStore) -> None:
     token, secret = create_token(service, " alice ", "viewer")
 
-    (stored,) = store.list_tokens()
+    (stored,) = store.token_list()
     assert stored.id == token.id and stored.name == "alice" and stored.role is Role.VIEWER
     assert stored.token_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in stored.token_hash and len(secret) >= 40
@@ -120,13 +120,13 @@ def test_token_lookups_are_cached(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lookups: list[str] = []
-    real = store.find_token
+    real = store.token_find
 
     def counting(token_hash: str) -> object:
         lookups.append(token_hash)
         return real(token_hash)
 
-    monkeypatch.setattr(store, "find_token", counting)
+    monkeypatch.setattr(store, "token_find", counting)
     viewer = make_client("required", token=secrets_by_role["viewer"])
 
     for _ in range(5):

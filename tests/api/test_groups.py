@@ -26,7 +26,7 @@ PARAMS = {"db": "main"}
 def fail_running(service: ExecutionService, execution_id: str) -> None:
     now = service.clock.now()
     step = lambda e: states.transition(e, states.Fail(now, ErrorInfo("E", "boom"), retryable=False))  # noqa: E731
-    (done,) = service.store.finish([(execution_id, WORKER, step)], now=now)
+    (done,) = service.store.execution_finish([(execution_id, WORKER, step)], now=now)
     assert done is not None
 
 

@@ -137,3 +137,18 @@ def test_a_row_stored_before_the_door_existed_never_breaks_a_list(
     assert cloudify.status_code == 200 and len(cloudify.json()["items"]) == 2
     ontap = client.get("http://testserver/api/cluster/jobs", params={"fields": "*"})
     assert ontap.status_code == 200 and ontap.json()["num_records"] == 2
+
+
+def test_a_batch_call_path_with_a_control_character_is_a_coded_refusal(client: TestClient) -> None:
+    for path in ("/exec\tutions", "/exec\x01utions", "/executions/\x7f"):
+        answer = client.post("/batch", json={"calls": [{"method": "GET", "path": path}]})
+        status, code, message = refused(answer)
+        assert status == 400 and code == "invalid_request" and "path" in message, (path, answer.text)
+
+
+def test_a_deeply_nested_cloudify_body_is_a_limit_not_a_crash(client: TestClient) -> None:
+    body = b'{"workflow_id": "demo.count", "parameters": ' + b'{"x": ' * 5000 + b"1" + b"}" * 5001
+    answer = client.post(
+        "http://testserver/api/v3.1/executions", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "limit_exceeded"

@@ -44,7 +44,7 @@ def create(client: TestClient, trigger: Any = "rate:1h", **body: Any) -> dict[st
 
 
 def stored(store: SQLiteStore) -> int:
-    return len(store.list_schedules())
+    return len(store.schedule_list())
 
 
 def error(r: Any, status: int, code: str) -> str:
@@ -338,7 +338,7 @@ def test_delete_many_is_all_or_nothing(client: TestClient, store: SQLiteStore) -
     assert stored(store) == 3
     r = client.delete("/schedules", params={"ids": f"{a},{b},{a}"})
     assert r.status_code == 200 and r.json() == {"deleted": 2}
-    assert [s.id for s in store.list_schedules()] == [c]
+    assert [s.id for s in store.schedule_list()] == [c]
     error(client.delete("/schedules"), 400, "invalid_request")
     error(client.delete("/schedules", params={"ids": " , "}), 400, "invalid_request")
 

@@ -109,14 +109,14 @@ async def test_stream_stops_polling_when_the_client_goes_away(
 ) -> None:
     polls: list[float] = []
     lock = threading.Lock()
-    real = store.list_events
+    real = store.event_list
 
     def counting(execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]:
         with lock:
             polls.append(time.monotonic())
         return real(execution_id, after=after, limit=limit)
 
-    monkeypatch.setattr(store, "list_events", counting)
+    monkeypatch.setattr(store, "event_list", counting)
     server = live(stream_poll_interval=0.02)
     ex = start(server.url, schedule="2099-01-01T00:00:00Z")
 

@@ -260,7 +260,7 @@ def test_core_create_group_with_an_unknown_member_leaves_nothing(service: Execut
     targets.create("t1")
     with pytest.raises(NotFound):
         targets.create_group("g", members=["t1", "ghost"])
-    assert service.store.get_target_group("g") is None  # no empty group "g" left behind
+    assert service.store.target_group_get("g") is None  # no empty group "g" left behind
 
 
 def test_core_a_deleted_sink_group_collects_no_members(client: TestClient, service: ExecutionService) -> None:

@@ -33,7 +33,7 @@ def fleet(cli: Cli, n: int = 4) -> list[str]:
 def test_target_add_list_get_edit_delete(cli: Cli, live: Live) -> None:
     added = ok(cli("target", "add", "web1", "-l", "role=web", "-l", "zone:a", "--max-concurrent", "2"))
     assert added.stdout.strip() == "created target web1 (max concurrent 2; labels role=web, zone=a)"
-    t = live.store.get_target("web1")
+    t = live.store.target_get("web1")
     assert t is not None and (t.max_concurrent, t.labels) == (2, {"role": "web", "zone": "a"})
     ok(cli("target", "add", "db1", "--label", "role=db"))
 
@@ -62,7 +62,7 @@ def test_target_add_list_get_edit_delete(cli: Cli, live: Live) -> None:
     assert cli("target", "edit", "web1").exit_code == 2
 
     assert "deleted target db1" in ok(cli("target", "delete", "db1")).stderr
-    assert live.store.get_target("db1") is None
+    assert live.store.target_get("db1") is None
 
 
 def test_target_refusals(cli: Cli, live: Live) -> None:
@@ -78,7 +78,7 @@ def test_target_refusals(cli: Cli, live: Live) -> None:
     busy = cli("target", "delete", "db1")
     assert busy.exit_code == 1 and "active execution" in busy.stderr
     ok(cli("target", "delete", "db1", "--force"))
-    assert live.store.get(ex.id) is not None
+    assert live.store.execution_get(ex.id) is not None
 
 
 # --- target groups ----------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def test_target_refusals(cli: Cli, live: Live) -> None:
 
 def test_target_group_commands(cli: Cli, live: Live) -> None:
     names = fleet(cli)
-    group = live.store.get_target_group("web")
+    group = live.store.target_group_get("web")
     assert group is not None and list(group.members) == names
 
     created = ok(cli("target-group", "create", "mixed", "web0", "--label", "zone=a", "-d", "zone a and web0"))
@@ -108,7 +108,7 @@ def test_target_group_commands(cli: Cli, live: Live) -> None:
     assert unknown.exit_code == 1 and "ghost" in unknown.stderr
 
     ok(cli("target-group", "delete", "mixed"))
-    assert live.store.get_target_group("mixed") is None
+    assert live.store.target_group_get("mixed") is None
     assert [g["name"] for g in json.loads(ok(cli("target-group", "list", "--json")).stdout)] == ["web"]
 
 
@@ -121,7 +121,7 @@ def test_group_start_list_get_concurrency_cancel(cli: Cli, live: Live) -> None:
         cli("group", "start", "demo.count", "--target-group", "web", "-c", "2", "--param", "n=4",
             "--target-param", "web1:n=9")
     ).stdout  # fmt: skip
-    (g,) = live.store.list_execution_groups()
+    (g,) = live.store.execution_group_list()
     assert started.strip() == (
         f"started execution group {g.id} of demo.count on web: pending (2 queued, 2 pending; concurrency 2)"
     )

@@ -82,7 +82,7 @@ def play(live: Live, *, hold: float = 0.4, failing: frozenset[str] = frozenset()
         while time.monotonic() < end:
             found = [
                 m
-                for g in live.store.list_execution_groups()
+                for g in live.store.execution_group_list()
                 for m in live.service.list(ExecutionFilter(group_id=g.id), sort=["id"], limit=1000).items
             ]
             if found and all(m.status.is_terminal for m in found):
@@ -157,7 +157,7 @@ def test_wait_times_out_with_exit_2_and_the_group_goes_on(cli: Cli, live: Live, 
     result = cli("group", "start", "demo.count", "-g", "web", "--wait", "--timeout", "0.5")
     assert result.exit_code == 2, result.output
     assert "is still pending (0 of 4 ended) after 0.5 s" in result.stderr
-    (g,) = live.store.list_execution_groups()
+    (g,) = live.store.execution_group_list()
     follow = cli("group", "wait", g.id, "--timeout", "0.2")
     assert follow.exit_code == 2 and f"conveyor group wait {g.id}" in follow.stderr
     play(live, hold=0.05)

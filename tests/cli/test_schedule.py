@@ -20,7 +20,7 @@ def ok(result: Result) -> Result:
 
 
 def only(live: Live) -> Schedule:
-    (s,) = live.store.list_schedules()
+    (s,) = live.store.schedule_list()
     return s
 
 
@@ -74,7 +74,7 @@ def test_other_triggers(cli: Cli, live: Live) -> None:
     add(cli, "demo.backup", "--once-delay", "10s")
     add(cli, "demo.backup", "--date", "2099-01-01T10:00:00", "--tz", "Europe/Berlin")
     add(cli, "demo.backup", "--trigger", "cron:0 0/5 * * * ?")
-    texts = [s.trigger.to_text() for s in live.store.list_schedules()]
+    texts = [s.trigger.to_text() for s in live.store.schedule_list()]
     assert texts == ["oninit:", "once_delay:10", "date:2099-01-01T09:00:00Z", "cron:0 0/5 * * * ?"]
 
 
@@ -104,7 +104,7 @@ def test_what_the_server_refuses_exits_1_with_its_message(cli: Cli, live: Live) 
     assert result.exit_code == 1 and "workflow 'nope' is not registered" in result.stderr
     result = cli("schedule", "get", "nope")
     assert result.exit_code == 1 and result.stderr.strip() == "error: schedule 'nope' does not exist"
-    assert live.store.list_schedules() == []
+    assert live.store.schedule_list() == []
 
 
 def test_list_shows_the_next_three_fire_times(cli: Cli, live: Live) -> None:
@@ -177,19 +177,19 @@ def test_enable_disable_delete(cli: Cli, live: Live) -> None:
 
     result = cli("schedule", "delete", a, "nope")
     assert result.exit_code == 1 and "schedule 'nope' does not exist" in result.stderr
-    assert len(live.store.list_schedules()) == 2
+    assert len(live.store.schedule_list()) == 2
     assert "deleted 2 schedule(s)" in ok(cli("schedule", "delete", a, b)).stderr
-    assert live.store.list_schedules() == []
+    assert live.store.schedule_list() == []
 
 
 def test_unschedule_all_then_reschedule_all(cli: Cli, live: Live) -> None:
     on = [add(cli, "demo.backup", "--rate", "1h") for _ in range(2)]
     off = add(cli, "demo.backup", "--rate", "1h", "--disabled")
     assert "stopped 2 schedule(s)" in ok(cli("schedule", "unschedule-all")).stderr
-    assert not any(s.enabled for s in live.store.list_schedules())
+    assert not any(s.enabled for s in live.store.schedule_list())
     assert json.loads(ok(cli("schedule", "reschedule-all", "--json")).stdout) == {"count": 2}
-    assert [s.id for s in live.store.list_schedules() if s.enabled] == on
-    assert [s.enabled for s in live.store.list_schedules(ids=[off])] == [False]
+    assert [s.id for s in live.store.schedule_list() if s.enabled] == on
+    assert [s.enabled for s in live.store.schedule_list(ids=[off])] == [False]
 
 
 def test_help_lists_the_commands(cli: Cli) -> None:

@@ -91,7 +91,9 @@ class Live:
     def claim(self, execution_id: str) -> Execution:
         """Claim every pending execution (as a worker would) and return the one asked for."""
         now = datetime.now(UTC)
-        claimed = self.store.claim(WORKER, ["default"], 100, now=now, lease_until=now + timedelta(seconds=60))
+        claimed = self.store.execution_claim(
+            WORKER, ["default"], 100, now=now, lease_until=now + timedelta(seconds=60)
+        )
         got = {e.id: e for e in claimed}
         assert execution_id in got, f"{execution_id} was not claimable; claimed {sorted(got)}"
         return got[execution_id]
@@ -106,22 +108,22 @@ class Live:
         self.when(lambda: bool(self.pending_ids()), lambda: self.run(self.pending_ids()[0], **kwargs))
 
     def progress(self, execution_id: str, finished: int, total: int) -> None:
-        assert self.store.set_progress(WORKER, execution_id, finished, total, None)
+        assert self.store.execution_set_progress(WORKER, execution_id, finished, total, None)
 
     def succeed(self, execution_id: str, result: Any = None) -> None:
         now = datetime.now(UTC)
         step = lambda e: states.transition(e, states.Succeed(now, result))  # noqa: E731
-        assert self.store.finish([(execution_id, WORKER, step)], now=now)[0] is not None
+        assert self.store.execution_finish([(execution_id, WORKER, step)], now=now)[0] is not None
 
     def fail(self, execution_id: str, type_: str = "ValueError", message: str = "boom") -> None:
         now = datetime.now(UTC)
         error = ErrorInfo(type_, message, "Traceback (most recent call last):\n  ...\nValueError: boom")
         step = lambda e: states.transition(e, states.Fail(now, error, retryable=False))  # noqa: E731
-        assert self.store.finish([(execution_id, WORKER, step)], now=now)[0] is not None
+        assert self.store.execution_finish([(execution_id, WORKER, step)], now=now)[0] is not None
 
     def run(self, execution_id: str, *, result: Any = None, fail: bool = False, total: int = 4) -> None:
         """Claim, report progress step by step, then succeed or fail: a whole run, as a worker does it."""
-        current = self.store.get(execution_id)
+        current = self.store.execution_get(execution_id)
         if current is None or current.worker_id != WORKER:  # an earlier claim() may have taken it already
             self.claim(execution_id)
         for done in range(total + 1):

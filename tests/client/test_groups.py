@@ -103,7 +103,7 @@ def test_targets_round_trip(client: Client) -> None:
 
 def test_targets_list_walks_every_page(client: Client, live: Live) -> None:
     for i in range(1003):
-        live.store.ensure_targets([f"t{i:04d}"], now=live.service.clock.now())
+        live.store.target_ensure([f"t{i:04d}"], now=live.service.clock.now())
     found = client.targets.list()
     assert len(found) == 1003 and found[-1].name == "t1002"
     assert live.log.count("GET", "/api/v1/targets") == 2
@@ -168,7 +168,7 @@ def run_members(live: Live, group: ExecutionGroup, *, failing: frozenset[str] = 
         end = time.monotonic() + 15
         while len(done) < len(targets) and time.monotonic() < end:
             for eid, target in targets.items():
-                current = live.store.get(eid)
+                current = live.store.execution_get(eid)
                 if (
                     eid not in done
                     and current is not None

@@ -28,7 +28,7 @@ STRICT_SCHEMA: dict[str, Any] = {
 
 
 class Loader:
-    """A stand-in for `store.list_workflows` that counts how often it is asked."""
+    """A stand-in for `store.workflow_list` that counts how often it is asked."""
 
     def __init__(self, *infos: WorkflowInfo) -> None:
         self.infos = list(infos)

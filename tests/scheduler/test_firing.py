@@ -62,12 +62,12 @@ def test_overlap_queue_holds_one_fire_until_the_previous_ends(
     assert schedules.fire_due() == 1
     (first,) = fired(schedules)
     store = schedules.store
-    store.claim("w", ["default"], 1, now=clock.now(), lease_until=clock.now() + timedelta(hours=1))
+    store.execution_claim("w", ["default"], 1, now=clock.now(), lease_until=clock.now() + timedelta(hours=1))
     clock.advance(180)  # three more fires fall due while it runs
     assert schedules.fire_due() == 0
     assert schedules.get(s.id).waiting is True
     now = clock.advance(5)
-    store.finish([(first.id, "w", lambda e: states.transition(e, states.Succeed(now)))], now=now)
+    store.execution_finish([(first.id, "w", lambda e: states.transition(e, states.Succeed(now)))], now=now)
     assert schedules.fire_due() == 1  # one held-back fire, not three
     assert schedules.get(s.id).waiting is False and len(fired(schedules)) == 2
 
@@ -77,7 +77,9 @@ def test_overlap_cancel_previous(schedules: ScheduleService, clock: ManualClock)
     clock.advance(60)
     schedules.fire_due()
     (first,) = fired(schedules)
-    schedules.store.claim("w", ["default"], 1, now=clock.now(), lease_until=clock.now() + timedelta(hours=1))
+    schedules.store.execution_claim(
+        "w", ["default"], 1, now=clock.now(), lease_until=clock.now() + timedelta(hours=1)
+    )
     clock.advance(60)
     assert schedules.fire_due() == 1
     assert schedules.executions.get(first.id).status is Status.CANCELLING
@@ -88,7 +90,9 @@ def test_overlap_skip(schedules: ScheduleService, clock: ManualClock) -> None:
     s = schedules.create(every(60, overlap="skip"))
     clock.advance(60)
     schedules.fire_due()
-    schedules.store.claim("w", ["default"], 1, now=clock.now(), lease_until=clock.now() + timedelta(hours=1))
+    schedules.store.execution_claim(
+        "w", ["default"], 1, now=clock.now(), lease_until=clock.now() + timedelta(hours=1)
+    )
     clock.advance(60)
     assert schedules.fire_due() == 0
     assert schedules.get(s.id).next_fire_at == T0 + timedelta(minutes=3)
@@ -137,7 +141,7 @@ def test_a_workflow_that_disappeared_is_reported_not_fatal(
     schedules: ScheduleService, clock: ManualClock
 ) -> None:
     s = schedules.create(every(60))
-    schedules.store.update_schedule(s.id, lambda x: x.evolve(workflow="gone"), now=clock.now())
+    schedules.store.schedule_update(s.id, lambda x: x.evolve(workflow="gone"), now=clock.now())
     clock.advance(60)
     assert schedules.fire_due() == 0
     after = schedules.get(s.id)
@@ -183,5 +187,5 @@ def test_unschedule_all_then_reschedule_all_restores_exactly_those(
 def test_schedules_bound_to_a_target_go_with_it(schedules: ScheduleService) -> None:
     schedules.create(every(60, target="db1"))
     kept = schedules.create(every(60, target="db2"))
-    assert schedules.store.delete_schedules_of_target("db1") == 1
+    assert schedules.store.schedule_delete_of_target("db1") == 1
     assert [s.id for s in schedules.list()] == [kept.id]

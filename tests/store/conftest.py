@@ -118,6 +118,6 @@ def app() -> App:
 
 @pytest.fixture
 def service(store: Store, app: App, clock: ManualClock) -> ExecutionService:
-    store.upsert_workflows(app.all())
-    catalog = ChainedCatalog(app, StoredCatalog(store.list_workflows))
+    store.workflow_upsert(app.all())
+    catalog = ChainedCatalog(app, StoredCatalog(store.workflow_list))
     return ExecutionService(store, catalog, clock=clock, settings=ServiceSettings(retention=RETENTION))

@@ -24,13 +24,15 @@ def claim(
     limit: int = 100,
 ) -> list[Execution]:
     now = clock.now()
-    return store.claim(worker, list(queues), limit, now=now, lease_until=now + timedelta(seconds=LEASE))
+    return store.execution_claim(
+        worker, list(queues), limit, now=now, lease_until=now + timedelta(seconds=LEASE)
+    )
 
 
 def claim_one(store: Store, clock: ManualClock, execution_id: str, worker: str = "w1") -> Execution:
     """Claim what is pending for `worker`; `execution_id` must then be running, held by it."""
     claim(store, clock, worker)
-    ex = store.get(execution_id)
+    ex = store.execution_get(execution_id)
     assert ex is not None
     assert (ex.status, ex.worker_id) == (Status.RUNNING, worker), f"{execution_id} is not held by {worker}"
     return ex
@@ -40,7 +42,7 @@ def succeed(
     store: Store, clock: ManualClock, ex: Execution, worker: str = "w1", result: Any = None
 ) -> Execution | None:
     now = clock.now()
-    return store.finish(
+    return store.execution_finish(
         [(ex.id, worker, lambda e: states.transition(e, states.Succeed(now, result)))], now=now
     )[0]
 
@@ -50,11 +52,13 @@ def fail(
 ) -> Execution | None:
     now = clock.now()
     err = ErrorInfo("RuntimeError", message)
-    return store.finish([(ex.id, worker, lambda e: states.transition(e, states.Fail(now, err)))], now=now)[0]
+    return store.execution_finish(
+        [(ex.id, worker, lambda e: states.transition(e, states.Fail(now, err)))], now=now
+    )[0]
 
 
 def status_of(store: Store, execution_id: str) -> Status | None:
-    ex = store.get(execution_id)
+    ex = store.execution_get(execution_id)
     return ex.status if ex is not None else None
 
 

@@ -57,13 +57,15 @@ def test_any_end_of_the_running_one_admits_the_next(
             assert service.cancel(first.id, "kill").status is S.KILL_CANCELLING
             assert status_of(store, nxt.id) is S.QUEUED  # still running until the kill is confirmed
             now = clock.now()
-            store.finish(
+            store.execution_finish(
                 [(first.id, "w1", lambda e: states.transition(e, states.ConfirmCancelled(now)))], now=now
             )
         else:
             now = clock.now()
             err = ErrorInfo("E", "x")
-            store.finish([(first.id, "w1", lambda e: states.transition(e, states.Fail(now, err)))], now=now)
+            store.execution_finish(
+                [(first.id, "w1", lambda e: states.transition(e, states.Fail(now, err)))], now=now
+            )
             assert status_of(store, first.id) is S.FAILED
     assert status_of(store, nxt.id) is S.PENDING
 
@@ -86,7 +88,9 @@ def test_a_paused_execution_frees_its_slot_and_waits_its_turn_when_resumed(
     service.pause(first.id)
     assert status_of(store, nxt.id) is S.QUEUED  # pausing still runs until the checkpoint
     now = clock.now()
-    store.finish([(first.id, "w1", lambda e: states.transition(e, states.ConfirmPaused(now)))], now=now)
+    store.execution_finish(
+        [(first.id, "w1", lambda e: states.transition(e, states.ConfirmPaused(now)))], now=now
+    )
     assert statuses(store, [first, nxt]) == [S.PAUSED, S.PENDING]
     assert service.resume(first.id).status is S.QUEUED
     succeed(store, clock, claim_one(store, clock, nxt.id))

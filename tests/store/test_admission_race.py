@@ -128,13 +128,15 @@ def eventually(condition: Callable[[], bool], what: str) -> None:
 
 def claim_all(cluster: Cluster, store: Any, worker: str = "w1") -> list[Execution]:
     now = cluster.clock.now()
-    return list(store.claim(worker, ["default"], 1000, now=now, lease_until=now + timedelta(seconds=30)))
+    return list(
+        store.execution_claim(worker, ["default"], 1000, now=now, lease_until=now + timedelta(seconds=30))
+    )
 
 
 def succeed(cluster: Cluster, store: Any, execution_id: str, worker: str = "w1") -> Execution | None:
     now = cluster.clock.now()
     step = lambda e: states.transition(e, states.Succeed(now))  # noqa: E731
-    (out,) = store.finish([(execution_id, worker, step)], now=now)
+    (out,) = store.execution_finish([(execution_id, worker, step)], now=now)
     return out
 
 
@@ -154,7 +156,7 @@ def assert_history_exclusive(cluster: Cluster, executions: Sequence[Execution]) 
     changes = sorted(
         (ev.seq, ev.execution_id, Status(ev.data["to"]))
         for e in executions
-        for ev in store.list_events(e.id)
+        for ev in store.event_list(e.id)
         if ev.kind == "status"
     )
     current = {e.id: e for e in executions}
@@ -168,7 +170,7 @@ def _show(executions: Sequence[Execution]) -> str:
 
 
 def status_changes(cluster: Cluster, execution_id: str) -> list[str]:
-    return [ev.message for ev in cluster.stores[0].list_events(execution_id) if ev.kind == "status"]
+    return [ev.message for ev in cluster.stores[0].event_list(execution_id) if ev.kind == "status"]
 
 
 # --- (a) refused starts ------------------------------------------------------------
@@ -214,7 +216,7 @@ def test_simultaneous_queued_starts_admit_one_at_a_time_in_creation_order(cluste
                 store = cluster.stores[(step + i) % INSTANCES]
                 if i == 0:
                     return succeed(cluster, store, finished_id)
-                return store.admit_queued(now=cluster.clock.now())
+                return store.execution_admit_queued(now=cluster.clock.now())
 
             no_errors(together(INSTANCES, finish_or_admit))
             now = cluster.find([e.id for e in started])
@@ -269,7 +271,7 @@ def test_a_system_execution_never_runs_alongside_another(cluster: Cluster) -> No
                 store = cluster.stores[(step + i) % INSTANCES]
                 if i < len(claimed):
                     return succeed(cluster, store, claimed[i].id)
-                return store.admit_queued(now=cluster.clock.now())
+                return store.execution_admit_queued(now=cluster.clock.now())
 
             no_errors(together(len(claimed) + INSTANCES, finish_or_admit))
             step += 1
@@ -294,7 +296,7 @@ def test_two_background_loops_promote_and_reap_each_execution_once(cluster: Clus
     assert {e.status for e in held} == {S.PENDING}
     for k in range(0, n_held, 10):  # leases running out at different times, while promotions go on
         lease = T0 + timedelta(seconds=5 + 5 * k)
-        claimed = cluster.stores[1].claim("gone", ["default"], 10, now=T0, lease_until=lease)
+        claimed = cluster.stores[1].execution_claim("gone", ["default"], 10, now=T0, lease_until=lease)
         assert len(claimed) == 10
     held_ids = [e.id for e in held]
     assert {e.status for e in cluster.find(held_ids).values()} == {S.RUNNING}
@@ -321,8 +323,8 @@ def test_two_background_loops_promote_and_reap_each_execution_once(cluster: Clus
 
             def caught_up(now: datetime = now) -> bool:
                 assert not errors, errors
-                due = store.next_due_at()
-                running = store.list_executions(
+                due = store.execution_next_due_at()
+                running = store.execution_list(
                     ExecutionFilter(statuses=(S.RUNNING,)), sort=["id"], limit=1000, cursor=None
                 ).items
                 expired = [e for e in running if e.lease_expires_at is not None and e.lease_expires_at < now]
@@ -375,7 +377,9 @@ def test_admission_racing_a_cancel_of_its_pick_writes_nothing_for_it(tmp_path: P
             first = service.start(StartRequest("job", target="t"))
             second = service.start(StartRequest("job", target="t", queue=True))
             assert (first.status, second.status) == (S.PENDING, S.QUEUED)
-            (running,) = finisher.claim("w1", ["default"], 10, now=T0, lease_until=T0 + timedelta(seconds=30))
+            (running,) = finisher.execution_claim(
+                "w1", ["default"], 10, now=T0, lease_until=T0 + timedelta(seconds=30)
+            )
             holding, go = threading.Event(), threading.Event()
 
             def cancel_slowly(e: Execution) -> Execution:
@@ -384,7 +388,7 @@ def test_admission_racing_a_cancel_of_its_pick_writes_nothing_for_it(tmp_path: P
                 return states.transition(e, states.RequestCancel(T0, "cancel"))
 
             with ThreadPoolExecutor(2) as pool:
-                cancelling = pool.submit(canceller.apply, second.id, cancel_slowly, now=T0)
+                cancelling = pool.submit(canceller.execution_apply, second.id, cancel_slowly, now=T0)
                 assert holding.wait(DEADLINE)
                 finishing = pool.submit(succeed, Cluster([], [], clock), finisher, running.id)
                 try:
@@ -393,8 +397,11 @@ def test_admission_racing_a_cancel_of_its_pick_writes_nothing_for_it(tmp_path: P
                     go.set()
                 assert cancelling.result(DEADLINE).status is S.CANCELLED
                 finishing.result(DEADLINE)
-            assert [canceller.get(e.id).status for e in (first, second)] == [S.SUCCEEDED, S.CANCELLED]
-            changes = [ev.message for ev in canceller.list_events(second.id) if ev.kind == "status"]
+            assert [canceller.execution_get(e.id).status for e in (first, second)] == [
+                S.SUCCEEDED,
+                S.CANCELLED,
+            ]
+            changes = [ev.message for ev in canceller.event_list(second.id) if ev.kind == "status"]
             assert changes == ["created as queued", "queued -> cancelled"]
         finally:
             canceller.close()

@@ -39,7 +39,7 @@ def web(targets: TargetService, n: int, limit: int = 1) -> list[str]:
 def active(store: Store, group_id: str) -> list[str]:
     return [
         e.target or ""
-        for e in store.list_executions(
+        for e in store.execution_list(
             ExecutionFilter(group_id=group_id), sort=["id"], limit=1000, cursor=None
         ).items
         if e.status.is_active
@@ -48,12 +48,12 @@ def active(store: Store, group_id: str) -> list[str]:
 
 def finish_running(store: Store, clock: ManualClock, status: Status = Status.SUCCEEDED) -> int:
     now = clock.now()
-    got = store.claim("w", ["default"], 100, now=now, lease_until=now + timedelta(minutes=5))
+    got = store.execution_claim("w", ["default"], 100, now=now, lease_until=now + timedelta(minutes=5))
     if status is Status.SUCCEEDED:
         event: states.Event = states.Succeed(now)
     else:
         event = states.Fail(now, ErrorInfo("E", "x"), retryable=False)
-    store.finish([(e.id, "w", lambda x, ev=event: states.transition(x, ev)) for e in got], now=now)  # type: ignore[misc]
+    store.execution_finish([(e.id, "w", lambda x, ev=event: states.transition(x, ev)) for e in got], now=now)  # type: ignore[misc]
     return len(got)
 
 

@@ -122,77 +122,77 @@ FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(TABLES)})(?!.*USING (COVERING )?INDEX
 
 
 def _first(store: SQLiteStore, flt: ExecutionFilter, sort: list[str]) -> str | None:
-    return store.list_executions(flt, sort=sort, limit=50, cursor=None).next_cursor
+    return store.execution_list(flt, sort=sort, limit=50, cursor=None).next_cursor
 
 
 def _page_two(flt: ExecutionFilter, sort: list[str]) -> Callable[[SQLiteStore], object]:
     def run(s: SQLiteStore) -> object:
-        return s.list_executions(flt, sort=sort, limit=50, cursor=_first(s, flt, sort))
+        return s.execution_list(flt, sort=sort, limit=50, cursor=_first(s, flt, sort))
 
     return run
 
 
 def _held(s: SQLiteStore) -> Execution:
-    page = s.list_executions(ExecutionFilter(statuses=(S.RUNNING,)), sort=["id"], limit=1, cursor=None)
+    page = s.execution_list(ExecutionFilter(statuses=(S.RUNNING,)), sort=["id"], limit=1, cursor=None)
     return page.items[0]
 
 
 def _finish(s: SQLiteStore) -> object:
     ex = _held(s)
     step = lambda e: states.transition(e, states.Succeed(NOW))  # noqa: E731
-    return s.finish([(ex.id, str(ex.worker_id), step)], now=NOW)
+    return s.execution_finish([(ex.id, str(ex.worker_id), step)], now=NOW)
 
 
 def _start_on_target(s: SQLiteStore) -> object:
     ex = Execution(new_id(), "wf1", S.QUEUED, NOW, target="t1", idempotency_key=new_id())
-    return s.start([ex], refuse_blocked=False, now=NOW)
+    return s.execution_start([ex], refuse_blocked=False, now=NOW)
 
 
 LATER = NOW + timedelta(seconds=30)
 
 #: Every store operation that reads or writes executions, named for the report.
 OPERATIONS: dict[str, Callable[[SQLiteStore], object]] = {
-    "claim": lambda s: s.claim("wx", ["default"], 10, now=NOW, lease_until=LATER),
-    "claim several queues": lambda s: s.claim("wx", ["io", "gpu"], 10, now=NOW, lease_until=LATER),
-    "admission (queued)": lambda s: s.admit_queued(now=NOW),
+    "claim": lambda s: s.execution_claim("wx", ["default"], 10, now=NOW, lease_until=LATER),
+    "claim several queues": lambda s: s.execution_claim("wx", ["io", "gpu"], 10, now=NOW, lease_until=LATER),
+    "admission (queued)": lambda s: s.execution_admit_queued(now=NOW),
     "start (admission at start)": _start_on_target,
-    "list by status sorted by id": lambda s: s.list_executions(
+    "list by status sorted by id": lambda s: s.execution_list(
         ExecutionFilter(statuses=(S.QUEUED,)), sort=["-id"], limit=50, cursor=None
     ),
     "list by status, page two": _page_two(ExecutionFilter(statuses=(S.FAILED,)), ["-id"]),
-    "list by workflow": lambda s: s.list_executions(
+    "list by workflow": lambda s: s.execution_list(
         ExecutionFilter(workflows=("wf3",)), sort=["-id"], limit=50, cursor=None
     ),
     "list by workflow, page two": _page_two(ExecutionFilter(workflows=("wf3",)), ["-id"]),
-    "list by target": lambda s: s.list_executions(
+    "list by target": lambda s: s.execution_list(
         ExecutionFilter(targets=("t7",)), sort=["-id"], limit=50, cursor=None
     ),
-    "list by creator": lambda s: s.list_executions(
+    "list by creator": lambda s: s.execution_list(
         ExecutionFilter(created_by=("bob",)), sort=["-id"], limit=50, cursor=None
     ),
-    "list by group": lambda s: s.list_executions(
+    "list by group": lambda s: s.execution_list(
         ExecutionFilter(group_id="g1"), sort=["-id"], limit=50, cursor=None
     ),
     "list everything newest first, page two": _page_two(ExecutionFilter(), ["-id"]),
     "list by created_at": _page_two(ExecutionFilter(), ["-created_at"]),
-    "count by status": lambda s: s.count(ExecutionFilter(statuses=(S.RUNNING,))),
-    "get": lambda s: s.get(_held(s).id),
-    "promote due": lambda s: s.promote_due(now=NOW),
-    "next due": lambda s: s.next_due_at(),
-    "lease reaping": lambda s: s.reap_expired_leases(now=NOW),
-    "retention": lambda s: s.delete_expired(now=NOW - timedelta(days=20)),
-    "delete finished up to a time": lambda s: s.delete_finished(
+    "count by status": lambda s: s.execution_count(ExecutionFilter(statuses=(S.RUNNING,))),
+    "get": lambda s: s.execution_get(_held(s).id),
+    "promote due": lambda s: s.execution_promote_due(now=NOW),
+    "next due": lambda s: s.execution_next_due_at(),
+    "lease reaping": lambda s: s.execution_reap_leases(now=NOW),
+    "retention": lambda s: s.execution_delete_expired(now=NOW - timedelta(days=20)),
+    "delete finished up to a time": lambda s: s.execution_delete_finished(
         ExecutionFilter(ended_before=NOW - timedelta(days=29)), keep_last=None
     ),
-    "heartbeat": lambda s: s.heartbeat(str(_held(s).worker_id), [_held(s).id], lease_until=LATER),
-    "progress": lambda s: s.set_progress(str(_held(s).worker_id), _held(s).id, 1, 2, None),
+    "heartbeat": lambda s: s.execution_heartbeat(str(_held(s).worker_id), [_held(s).id], lease_until=LATER),
+    "progress": lambda s: s.execution_set_progress(str(_held(s).worker_id), _held(s).id, 1, 2, None),
     "finish": _finish,
-    "apply (cancel)": lambda s: s.apply(
+    "apply (cancel)": lambda s: s.execution_apply(
         _held(s).id, lambda e: states.transition(e, states.RequestCancel(NOW, "force")), now=NOW
     ),
-    "events": lambda s: s.list_events(_held(s).id, after=0),
-    "add events": lambda s: s.add_events([Event(_held(s).id, "log", NOW, "x")]),
-    "delete": lambda s: s.delete([_held(s).id]),
+    "events": lambda s: s.event_list(_held(s).id, after=0),
+    "add events": lambda s: s.event_add([Event(_held(s).id, "log", NOW, "x")]),
+    "delete": lambda s: s.execution_delete([_held(s).id]),
 }
 
 #: Operations that must also read rows in index order (no sort of the matching rows).

@@ -45,7 +45,7 @@ def data(service: ExecutionService, store: Store, clock: ManualClock) -> list[Ex
                 if rng.random() < 0.7:
                     (succeed if rng.random() < 0.6 else fail)(store, clock, ex)
     service.start(StartRequest("sys", queue=True))
-    everything = store.list_executions(ExecutionFilter(), sort=["id"], limit=1000, cursor=None).items
+    everything = store.execution_list(ExecutionFilter(), sort=["id"], limit=1000, cursor=None).items
     assert len(everything) == 61
     assert len({e.status for e in everything}) >= 5
     return everything
@@ -88,7 +88,7 @@ def page_through(store: Store, flt: ExecutionFilter, sort: list[str], limit: int
     ids: list[str] = []
     cursor = None
     for _ in range(1000):
-        page = store.list_executions(flt, sort=sort, limit=limit, cursor=cursor)
+        page = store.execution_list(flt, sort=sort, limit=limit, cursor=cursor)
         assert len(page.items) <= limit
         ids.extend(e.id for e in page.items)
         cursor = page.next_cursor
@@ -123,7 +123,7 @@ def test_sorting_and_cursor_paging_return_every_row_once_in_order(
     store: Store, data: list[Execution], sort: list[str]
 ) -> None:
     want = expected_order(data, sort)
-    full = store.list_executions(ExecutionFilter(), sort=sort, limit=1000, cursor=None)
+    full = store.execution_list(ExecutionFilter(), sort=sort, limit=1000, cursor=None)
     assert [e.id for e in full.items] == want
     assert full.next_cursor is None
     for limit in (1, 7, 60, 61):
@@ -132,7 +132,7 @@ def test_sorting_and_cursor_paging_return_every_row_once_in_order(
 
 def test_the_default_order_is_newest_first(store: Store, data: list[Execution]) -> None:
     assert [
-        e.id for e in store.list_executions(ExecutionFilter(), sort=[], limit=1000, cursor=None).items
+        e.id for e in store.execution_list(ExecutionFilter(), sort=[], limit=1000, cursor=None).items
     ] == sorted((e.id for e in data), reverse=True)
 
 
@@ -175,10 +175,10 @@ def test_filters_list_and_count_the_same_rows(store: Store, data: list[Execution
     want = [e for e in data if keep(e)]
     assert want, "the data set should exercise this filter"
     assert len(want) < len(data)
-    assert [e.id for e in store.list_executions(flt, sort=["id"], limit=1000, cursor=None).items] == [
+    assert [e.id for e in store.execution_list(flt, sort=["id"], limit=1000, cursor=None).items] == [
         e.id for e in want
     ]
-    assert store.count(flt) == len(want)
+    assert store.execution_count(flt) == len(want)
     assert page_through(store, flt, ["-created_at"], 4) == expected_order(want, ["-created_at"])
 
 
@@ -186,11 +186,11 @@ def test_time_window_filters(store: Store, data: list[Execution]) -> None:
     lo, hi = data[10].created_at, data[40].created_at
     flt = ExecutionFilter(created_after=lo, created_before=hi)
     want = [e.id for e in data if lo <= e.created_at < hi]
-    assert [e.id for e in store.list_executions(flt, sort=["id"], limit=1000, cursor=None).items] == want
+    assert [e.id for e in store.execution_list(flt, sort=["id"], limit=1000, cursor=None).items] == want
     ended = sorted(e.ended_at for e in data if e.ended_at is not None)
     cut = ended[len(ended) // 2]
     flt = ExecutionFilter(ended_before=cut)
-    assert store.count(flt) == sum(1 for e in data if e.ended_at is not None and e.ended_at <= cut)
+    assert store.execution_count(flt) == sum(1 for e in data if e.ended_at is not None and e.ended_at <= cut)
 
 
 def test_group_filter(service: ExecutionService, store: Store, clock: ManualClock) -> None:
@@ -198,25 +198,25 @@ def test_group_filter(service: ExecutionService, store: Store, clock: ManualCloc
     base = service.start(StartRequest("job"))
     members = [replace(base, id=new_id(), group_id=group, status=S.SCHEDULED, scheduled_for=clock.now())
                for _ in range(3)]  # fmt: skip
-    store.start(members, refuse_blocked=False, now=clock.now())
+    store.execution_start(members, refuse_blocked=False, now=clock.now())
     assert [
         e.id
-        for e in store.list_executions(
+        for e in store.execution_list(
             ExecutionFilter(group_id=group), sort=["id"], limit=10, cursor=None
         ).items
     ] == [m.id for m in members]
-    assert store.count(ExecutionFilter(group_id=group)) == 3
-    assert store.count(ExecutionFilter()) == 4
+    assert store.execution_count(ExecutionFilter(group_id=group)) == 3
+    assert store.execution_count(ExecutionFilter()) == 4
 
 
 def test_count_without_filters_counts_everything(store: Store, data: list[Execution]) -> None:
-    assert store.count(ExecutionFilter()) == len(data)
+    assert store.execution_count(ExecutionFilter()) == len(data)
 
 
 def test_rows_added_while_paging_newest_first_do_not_repeat_earlier_rows(
     service: ExecutionService, store: Store, data: list[Execution]
 ) -> None:
-    first = store.list_executions(ExecutionFilter(), sort=["-id"], limit=10, cursor=None)
+    first = store.execution_list(ExecutionFilter(), sort=["-id"], limit=10, cursor=None)
     for _ in range(5):
         service.start(StartRequest("job", queue=True))
     seen = [e.id for e in first.items] + page_through_from(store, first.next_cursor)
@@ -226,7 +226,7 @@ def test_rows_added_while_paging_newest_first_do_not_repeat_earlier_rows(
 def page_through_from(store: Store, cursor: str | None) -> list[str]:
     ids: list[str] = []
     while cursor is not None:
-        page = store.list_executions(ExecutionFilter(), sort=["-id"], limit=10, cursor=cursor)
+        page = store.execution_list(ExecutionFilter(), sort=["-id"], limit=10, cursor=cursor)
         ids.extend(e.id for e in page.items)
         cursor = page.next_cursor
     return ids
@@ -234,14 +234,14 @@ def page_through_from(store: Store, cursor: str | None) -> list[str]:
 
 def test_unknown_sort_fields_and_foreign_cursors_are_refused(store: Store, data: list[Execution]) -> None:
     with pytest.raises(InvalidRequest) as info:
-        store.list_executions(ExecutionFilter(), sort=["parameters"], limit=10, cursor=None)
+        store.execution_list(ExecutionFilter(), sort=["parameters"], limit=10, cursor=None)
     assert info.value.details == {"field": "sort"}
     assert "created_at" in info.value.message
-    cursor = store.list_executions(ExecutionFilter(), sort=["status", "id"], limit=5, cursor=None).next_cursor
+    cursor = store.execution_list(ExecutionFilter(), sort=["status", "id"], limit=5, cursor=None).next_cursor
     assert cursor is not None
     for bad in ("garbage!", "bm90IGpzb24=", cursor):
         with pytest.raises(InvalidRequest) as info:
-            store.list_executions(ExecutionFilter(), sort=["id"], limit=5, cursor=bad)
+            store.execution_list(ExecutionFilter(), sort=["id"], limit=5, cursor=bad)
         assert info.value.details == {"field": "cursor"}
 
 
@@ -262,7 +262,7 @@ def test_events_come_back_in_the_order_they_happened(
     (held,) = [e for e in claim(store, clock) if e.id == ex.id]
     clock.advance(1)
     service.message(ex.id, "step 1")
-    store.add_events([Event(ex.id, "progress", clock.now(), "1/2", data={"finished": 1, "total": 2})])
+    store.event_add([Event(ex.id, "progress", clock.now(), "1/2", data={"finished": 1, "total": 2})])
     service.message(other.id, "elsewhere")
     service.message(ex.id, "disk low", level="warning", kind="log")
     clock.advance(1)

@@ -24,7 +24,7 @@ S = Status
 def test_a_start_on_a_free_target_is_pending_at_once(service: ExecutionService, store: Store) -> None:
     ex = service.start(StartRequest("job", {"n": "3"}, target="db1", priority=2, created_by="alice"))
     assert ex.status is S.PENDING
-    stored = store.get(ex.id)
+    stored = store.execution_get(ex.id)
     assert stored == ex
     assert stored is not None
     assert (stored.parameters, stored.target, stored.priority, stored.created_by) == (
@@ -39,7 +39,7 @@ def test_a_start_on_a_free_target_is_pending_at_once(service: ExecutionService, 
         "default",
         0,
     )
-    assert [e.message for e in store.list_events(ex.id)] == ["created as pending"]
+    assert [e.message for e in store.event_list(ex.id)] == ["created as pending"]
 
 
 def test_the_workflow_settings_travel_with_the_execution(service: ExecutionService) -> None:
@@ -106,14 +106,14 @@ def test_a_batch_that_cannot_all_start_writes_nothing(service: ExecutionService,
     reqs = [StartRequest("job", target="free"), StartRequest("job"), StartRequest("job", target="busy")]
     with pytest.raises(ExistingRunningExecution):
         service.start_many(reqs, refuse_blocked=True)
-    assert store.count(ExecutionFilter()) == 1
-    assert store.get(busy.id) is not None
+    assert store.execution_count(ExecutionFilter()) == 1
+    assert store.execution_get(busy.id) is not None
     # two on the same free target in one refusing batch: the second would have to wait
     with pytest.raises(ExistingRunningExecution):
         service.start_many(
             [StartRequest("job", target="t"), StartRequest("job", target="t")], refuse_blocked=True
         )
-    assert store.count(ExecutionFilter()) == 1
+    assert store.execution_count(ExecutionFilter()) == 1
 
 
 def test_a_batch_that_may_wait_admits_what_fits_and_queues_the_rest(service: ExecutionService) -> None:
@@ -134,7 +134,7 @@ def test_invalid_starts_write_nothing(service: ExecutionService, store: Store) -
     # one bad request spoils its batch
     with pytest.raises(InvalidParameters):
         service.start_many([StartRequest("job"), StartRequest("job", {"n": []})])
-    assert store.count(ExecutionFilter()) == 0
+    assert store.execution_count(ExecutionFilter()) == 0
 
 
 def test_the_same_idempotency_key_returns_the_first_execution(
@@ -144,13 +144,13 @@ def test_the_same_idempotency_key_returns_the_first_execution(
     # even a request that would be refused now answers with the first execution
     again = service.start(StartRequest("job", target="db1", idempotency_key="k1"))
     assert again.id == first.id
-    assert store.count(ExecutionFilter()) == 1
+    assert store.execution_count(ExecutionFilter()) == 1
     batch = service.start_many(
         [StartRequest("job", idempotency_key="k2"), StartRequest("job", target="db1", idempotency_key="k1")]
     )
     assert batch[1].id == first.id
     assert batch[0].id != first.id
-    assert store.count(ExecutionFilter()) == 2
+    assert store.execution_count(ExecutionFilter()) == 2
     assert service.start(StartRequest("job", idempotency_key="k2")).id == batch[0].id
 
 
@@ -159,7 +159,7 @@ def test_a_start_due_later_is_scheduled(service: ExecutionService, store: Store,
     ex = service.start(StartRequest("job", target="db1", schedule=at))
     assert ex.status is S.SCHEDULED
     assert ex.scheduled_for == at
-    assert store.next_due_at() == at
+    assert store.execution_next_due_at() == at
     # scheduled work does not hold the target
     assert service.start(StartRequest("job", target="db1")).status is S.PENDING
 
@@ -196,9 +196,9 @@ def test_a_system_start_waits_for_running_executions(service: ExecutionService) 
 def test_workflows_registered_by_a_worker_can_be_started_by_name_alone(
     store: Store, app: App, clock: ManualClock
 ) -> None:
-    store.upsert_workflows(app.all())
-    assert store.list_workflows() == app.all()
-    remote = ExecutionService(store, StoredCatalog(store.list_workflows), clock=clock)
+    store.workflow_upsert(app.all())
+    assert store.workflow_list() == app.all()
+    remote = ExecutionService(store, StoredCatalog(store.workflow_list), clock=clock)
     ex = remote.start(StartRequest("flaky", target="t"))
     assert (ex.status, ex.max_attempts) == (S.PENDING, 3)
     with pytest.raises(InvalidParameters):

@@ -19,23 +19,23 @@ def test_tokens_are_found_by_hash_listed_in_creation_order_and_deleted(
     a = Token("id-a", "admin", Role.ADMIN, t0, "hash-a")
     v = Token("id-v", "dash", Role.VIEWER, t0 + timedelta(seconds=2), "hash-v")
     for t in (b, a, v):
-        store.add_token(t)
-    assert store.count_tokens() == 3
-    assert store.find_token("hash-b") == b
-    assert store.find_token("nope") is None
-    assert store.list_tokens() == [a, b, v]
-    assert store.delete_token("id-b") is True
-    assert store.delete_token("id-b") is False
-    assert store.find_token("hash-b") is None
-    assert store.count_tokens() == 2
+        store.token_add(t)
+    assert store.token_count() == 3
+    assert store.token_find("hash-b") == b
+    assert store.token_find("nope") is None
+    assert store.token_list() == [a, b, v]
+    assert store.token_delete("id-b") is True
+    assert store.token_delete("id-b") is False
+    assert store.token_find("hash-b") is None
+    assert store.token_count() == 2
 
 
 def test_the_first_idempotent_answer_wins(store: Store, clock: ManualClock) -> None:
-    assert store.get_idempotent("k") is None
-    assert store.put_idempotent("k", 201, '{"id": 1}', now=clock.now()) == (201, '{"id": 1}')
-    assert store.put_idempotent("k", 409, '{"error": 2}', now=clock.now()) == (201, '{"id": 1}')
-    assert store.get_idempotent("k") == (201, '{"id": 1}')
-    assert store.put_idempotent("other", 200, "{}", now=clock.now()) == (200, "{}")
+    assert store.idempotency_get("k") is None
+    assert store.idempotency_put("k", 201, '{"id": 1}', now=clock.now()) == (201, '{"id": 1}')
+    assert store.idempotency_put("k", 409, '{"error": 2}', now=clock.now()) == (201, '{"id": 1}')
+    assert store.idempotency_get("k") == (201, '{"id": 1}')
+    assert store.idempotency_put("other", 200, "{}", now=clock.now()) == (200, "{}")
 
 
 def test_concurrent_idempotent_answers_agree_on_one(store: Store, clock: ManualClock) -> None:
@@ -45,7 +45,7 @@ def test_concurrent_idempotent_answers_agree_on_one(store: Store, clock: ManualC
 
     def put(i: int) -> None:
         barrier.wait()
-        got = store.put_idempotent("same", 200 + i, f"body {i}", now=clock.now())
+        got = store.idempotency_put("same", 200 + i, f"body {i}", now=clock.now())
         with lock:
             answers.append(got)
 
@@ -56,7 +56,7 @@ def test_concurrent_idempotent_answers_agree_on_one(store: Store, clock: ManualC
         t.join(timeout=30)
     assert len(answers) == 8
     assert len(set(answers)) == 1
-    assert store.get_idempotent("same") == answers[0]
+    assert store.idempotency_get("same") == answers[0]
 
 
 def test_workflows_registered_by_workers_round_trip_and_update(store: Store) -> None:
@@ -66,9 +66,9 @@ def test_workflows_registered_by_workers_round_trip_and_update(store: Store) -> 
         allow_custom_parameters=True,
     )  # fmt: skip
     b = WorkflowInfo("b")
-    store.upsert_workflows([b, a])
-    assert store.list_workflows() == [a, b]
-    store.upsert_workflows([replace(a, description="does a better", max_attempts=4)])
-    assert store.list_workflows() == [replace(a, description="does a better", max_attempts=4), b]
-    store.upsert_workflows([])
-    assert len(store.list_workflows()) == 2
+    store.workflow_upsert([b, a])
+    assert store.workflow_list() == [a, b]
+    store.workflow_upsert([replace(a, description="does a better", max_attempts=4)])
+    assert store.workflow_list() == [replace(a, description="does a better", max_attempts=4), b]
+    store.workflow_upsert([])
+    assert len(store.workflow_list()) == 2

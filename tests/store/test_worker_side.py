@@ -42,8 +42,8 @@ def test_claim_marks_the_execution_running_under_the_workers_lease(
     assert got.status is S.RUNNING
     assert (got.worker_id, got.attempt, got.started_at) == ("w7", 1, clock.now())
     assert got.lease_expires_at == clock.now() + timedelta(seconds=LEASE)
-    assert store.get(ex.id) == got
-    assert [e.message for e in store.list_events(ex.id)] == ["created as pending", "pending -> running"]
+    assert store.execution_get(ex.id) == got
+    assert [e.message for e in store.event_list(ex.id)] == ["created as pending", "pending -> running"]
 
 
 def test_claim_takes_only_the_given_queues(
@@ -99,7 +99,7 @@ def _assert_each_claimed_once(store: Store, created: list[Execution], got: list[
     assert set(flat) == {e.id for e in created}
     for worker, ids in enumerate(got):
         for i in ids:
-            ex = store.get(i)
+            ex = store.execution_get(i)
             assert ex is not None
             assert (ex.status, ex.worker_id, ex.attempt) == (S.RUNNING, f"w{worker}", 1)
 
@@ -124,7 +124,7 @@ def test_concurrent_claims_from_two_stores_on_one_database_never_share_an_execut
     created = service.start_many([StartRequest("job") for _ in range(300)])
     got = _claim_concurrently([store, other], clock, len(created), threads=6)
     _assert_each_claimed_once(store, created, got)
-    assert other.count(ExecutionFilter(statuses=(S.RUNNING,))) == 300
+    assert other.execution_count(ExecutionFilter(statuses=(S.RUNNING,))) == 300
 
 
 # --- heartbeat -------------------------------------------------------------------------
@@ -136,12 +136,18 @@ def test_heartbeat_extends_the_lease_and_answers_the_current_status(
     a, b = service.start(StartRequest("job")), service.start(StartRequest("job"))
     claim(store, clock)
     later = clock.now() + timedelta(minutes=5)
-    assert store.heartbeat("w1", [a.id, b.id], lease_until=later) == {a.id: S.RUNNING, b.id: S.RUNNING}
-    assert [store.get(i).lease_expires_at for i in (a.id, b.id)] == [later, later]  # type: ignore[union-attr]
+    assert store.execution_heartbeat("w1", [a.id, b.id], lease_until=later) == {
+        a.id: S.RUNNING,
+        b.id: S.RUNNING,
+    }
+    assert [store.execution_get(i).lease_expires_at for i in (a.id, b.id)] == [later, later]  # type: ignore[union-attr]
     service.cancel(a.id)
     service.pause(b.id)
-    assert store.heartbeat("w1", [a.id, b.id], lease_until=later) == {a.id: S.CANCELLING, b.id: S.PAUSING}
-    assert store.heartbeat("w1", [], lease_until=later) == {}
+    assert store.execution_heartbeat("w1", [a.id, b.id], lease_until=later) == {
+        a.id: S.CANCELLING,
+        b.id: S.PAUSING,
+    }
+    assert store.execution_heartbeat("w1", [], lease_until=later) == {}
 
 
 def test_heartbeat_omits_what_the_worker_no_longer_holds(
@@ -154,12 +160,12 @@ def test_heartbeat_omits_what_the_worker_no_longer_holds(
     forced, deleted, ended, kept = mine
     service.cancel(forced.id, "force")
     succeed(store, clock, ended)
-    store.delete([deleted.id])
+    store.execution_delete([deleted.id])
     later = clock.now() + timedelta(minutes=5)
-    answer = store.heartbeat("w1", [e.id for e in (*mine, theirs)] + ["unknown"], lease_until=later)
+    answer = store.execution_heartbeat("w1", [e.id for e in (*mine, theirs)] + ["unknown"], lease_until=later)
     assert answer == {kept.id: S.RUNNING}
     # someone else's lease is left alone
-    assert store.get(theirs.id).lease_expires_at == clock.now() + timedelta(seconds=LEASE)  # type: ignore[union-attr]
+    assert store.execution_get(theirs.id).lease_expires_at == clock.now() + timedelta(seconds=LEASE)  # type: ignore[union-attr]
 
 
 def test_heartbeat_after_the_lease_was_reaped_is_refused(
@@ -168,10 +174,10 @@ def test_heartbeat_after_the_lease_was_reaped_is_refused(
     ex = service.start(StartRequest("flaky"))
     claim(store, clock, "w1")
     clock.advance(LEASE + 1)
-    store.reap_expired_leases(now=clock.now())
-    assert store.heartbeat("w1", [ex.id], lease_until=clock.now() + timedelta(seconds=LEASE)) == {}
+    store.execution_reap_leases(now=clock.now())
+    assert store.execution_heartbeat("w1", [ex.id], lease_until=clock.now() + timedelta(seconds=LEASE)) == {}
     assert claim_one(store, clock, ex.id, "w2").attempt == 2
-    assert store.heartbeat("w1", [ex.id], lease_until=clock.now() + timedelta(seconds=LEASE)) == {}
+    assert store.execution_heartbeat("w1", [ex.id], lease_until=clock.now() + timedelta(seconds=LEASE)) == {}
 
 
 # --- progress --------------------------------------------------------------------------
@@ -181,12 +187,12 @@ def test_progress_is_recorded_only_for_the_holder(
     service: ExecutionService, store: Store, clock: ManualClock
 ) -> None:
     ex = service.start(StartRequest("job"))
-    assert store.set_progress("w1", ex.id, 1, 10, None) is False  # not claimed yet
+    assert store.execution_set_progress("w1", ex.id, 1, 10, None) is False  # not claimed yet
     claim(store, clock, "w1")
-    assert store.set_progress("w2", ex.id, 1, 10, None) is False
-    assert store.set_progress("w1", ex.id, 3, 10, {"cursor": "x"}) is True
-    assert store.set_progress("w1", ex.id, 4, None, None) is True  # None keeps what was there
-    got = store.get(ex.id)
+    assert store.execution_set_progress("w2", ex.id, 1, 10, None) is False
+    assert store.execution_set_progress("w1", ex.id, 3, 10, {"cursor": "x"}) is True
+    assert store.execution_set_progress("w1", ex.id, 4, None, None) is True  # None keeps what was there
+    got = store.execution_get(ex.id)
     assert got is not None
     assert (got.finished_operations, got.total_operations, got.state) == (4, 10, {"cursor": "x"})
 
@@ -208,8 +214,8 @@ def test_finish_applies_the_final_step_for_the_holder(
         clock.now(),
         None,
     )
-    assert store.get(ex.id) == done
-    assert [e.message for e in store.list_events(ex.id)][-1] == "running -> succeeded"
+    assert store.execution_get(ex.id) == done
+    assert [e.message for e in store.event_list(ex.id)][-1] == "running -> succeeded"
 
 
 def test_finish_by_another_worker_changes_nothing(
@@ -218,7 +224,7 @@ def test_finish_by_another_worker_changes_nothing(
     ex = service.start(StartRequest("job"))
     held = claim_one(store, clock, ex.id, "w1")
     assert succeed(store, clock, held, worker="w2") is None
-    assert store.get(ex.id) == held
+    assert store.execution_get(ex.id) == held
 
 
 def test_finish_after_a_force_cancel_is_discarded(
@@ -229,7 +235,7 @@ def test_finish_after_a_force_cancel_is_discarded(
     cancelled = service.cancel(ex.id, "force")
     assert cancelled.status is S.CANCELLED
     assert succeed(store, clock, held, result="late") is None
-    after = store.get(ex.id)
+    after = store.execution_get(ex.id)
     assert after is not None
     assert (after.status, after.result) == (S.CANCELLED, None)
 
@@ -242,7 +248,7 @@ def test_finish_after_a_plain_cancel_may_still_succeed_or_confirm(
     service.cancel(a.id)
     service.cancel(b.id, "kill")
     now = clock.now()
-    out = store.finish(
+    out = store.execution_finish(
         [
             (a.id, "w1", lambda e: states.transition(e, states.Succeed(now, 1))),
             (b.id, "w1", lambda e: states.transition(e, states.ConfirmCancelled(now))),
@@ -259,11 +265,13 @@ def test_finish_answers_none_for_a_step_the_graph_refuses(
     ex = service.start(StartRequest("job"))
     claim(store, clock)
     now = clock.now()
-    (out,) = store.finish([(ex.id, "w1", lambda e: states.transition(e, states.ConfirmPaused(now)))], now=now)
+    (out,) = store.execution_finish(
+        [(ex.id, "w1", lambda e: states.transition(e, states.ConfirmPaused(now)))], now=now
+    )
     assert out is None
     assert status_of(store, ex.id) is S.RUNNING
-    assert store.finish([], now=now) == []
-    assert store.finish([("missing", "w1", lambda e: e)], now=now) == [None]
+    assert store.execution_finish([], now=now) == []
+    assert store.execution_finish([("missing", "w1", lambda e: e)], now=now) == [None]
 
 
 def test_finish_with_a_failure_retries_after_the_backoff_while_attempts_are_left(
@@ -279,15 +287,15 @@ def test_finish_with_a_failure_retries_after_the_backoff_while_attempts_are_left
         assert retry.scheduled_for == clock.now() + timedelta(seconds=backoff)
         assert retry.error == ErrorInfo("RuntimeError", "boom")
         clock.advance(backoff - 1)
-        store.promote_due(now=clock.now())
+        store.execution_promote_due(now=clock.now())
         assert status_of(store, ex.id) is S.SCHEDULED
         clock.advance(1)
-        store.promote_due(now=clock.now())
+        store.execution_promote_due(now=clock.now())
         assert status_of(store, ex.id) is S.PENDING
     last = fail(store, clock, claim_one(store, clock, ex.id))
     assert last is not None
     assert (last.status, last.attempt, last.ended_at) == (S.FAILED, 3, clock.now())
-    events = [e for e in store.list_events(ex.id) if e.kind == "status"]
+    events = [e for e in store.event_list(ex.id) if e.kind == "status"]
     assert events[-1].level == "error"
     assert events[-1].data == {
         "from": "running",
@@ -303,7 +311,7 @@ def test_a_pause_confirmed_at_a_checkpoint_keeps_the_state_and_resumes(
     claim(store, clock)
     assert service.pause(ex.id).status is S.PAUSING
     now = clock.now()
-    (paused,) = store.finish(
+    (paused,) = store.execution_finish(
         [(ex.id, "w1", lambda e: states.transition(e, states.ConfirmPaused(now, {"step": 3})))], now=now
     )
     assert paused is not None
@@ -324,7 +332,7 @@ def test_an_external_worker_reports_statuses_through_the_graph(
     assert retry.scheduled_for is not None
     # a reported retry comes due like any other
     clock.advance(3600)
-    store.promote_due(now=clock.now())
+    store.execution_promote_due(now=clock.now())
     assert status_of(store, ex.id) is S.PENDING
     assert service.report(ex.id, S.RUNNING).attempt == 2
     done = service.report(ex.id, S.SUCCEEDED, result={"ok": 1})

@@ -142,16 +142,18 @@ class Driver:
     def run(self, execution_id: str, *, done: int | None = None, total: int | None = None) -> Execution:
         """Claim every pending execution; `execution_id` must then be running."""
         now = self.service.clock.now()
-        self.store.claim(WORKER, ["default"], 1000, now=now, lease_until=now + timedelta(minutes=10))
+        self.store.execution_claim(
+            WORKER, ["default"], 1000, now=now, lease_until=now + timedelta(minutes=10)
+        )
         if total is not None:
-            assert self.store.set_progress(WORKER, execution_id, done, total, None)
+            assert self.store.execution_set_progress(WORKER, execution_id, done, total, None)
         ex = self.service.get(execution_id)
         assert ex.status is Status.RUNNING, f"{execution_id} is {ex.status}"
         return ex
 
     def succeed(self, execution_id: str, result: Any = None) -> Execution:
         now = self.service.clock.now()
-        (done,) = self.store.finish(
+        (done,) = self.store.execution_finish(
             [(execution_id, WORKER, lambda ex: states.transition(ex, states.Succeed(now, result)))], now=now
         )
         assert done is not None
@@ -163,7 +165,7 @@ class Driver:
         def step(ex: Execution) -> Execution:
             return states.transition(ex, states.Fail(now, error, retryable=False))
 
-        (done,) = self.store.finish([(execution_id, WORKER, step)], now=now)
+        (done,) = self.store.execution_finish([(execution_id, WORKER, step)], now=now)
         assert done is not None
         return done
 

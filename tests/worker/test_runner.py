@@ -164,7 +164,9 @@ def test_expired_lease_requeues_for_another_worker(
     """A worker that claimed and then died (no heartbeats): the execution runs again elsewhere."""
     ex = service.start(StartRequest("steps", {"steps": 2}))  # max_attempts=2
     now = service.clock.now()
-    (claimed,) = store.claim("dead-worker", ["default"], 1, now=now, lease_until=now + timedelta(seconds=0.2))
+    (claimed,) = store.execution_claim(
+        "dead-worker", ["default"], 1, now=now, lease_until=now + timedelta(seconds=0.2)
+    )
     assert claimed.id == ex.id
     survivor = Worker(store, app, WorkerSettings(concurrency=2, lease_seconds=3))
     survivor.start()
@@ -180,7 +182,7 @@ def test_expired_lease_without_attempts_left_fails_with_worker_lost(
 ) -> None:
     ex = service.start(StartRequest("boom", {}))
     now = service.clock.now()
-    store.claim("dead-worker", ["default"], 1, now=now, lease_until=now + timedelta(seconds=0.1))
+    store.execution_claim("dead-worker", ["default"], 1, now=now, lease_until=now + timedelta(seconds=0.1))
     failed = reach(service, ex, Status.FAILED)
     assert failed.error is not None and failed.error.type == "WorkerLost"
 

@@ -78,7 +78,7 @@ def create_token(service: ExecutionService, name: str, role: Role | str) -> tupl
     token = Token(
         id=new_id(), name=name, role=parsed, created_at=service.clock.now(), token_hash=hash_secret(secret)
     )
-    service.store.add_token(token)
+    service.store.token_add(token)
     return token, secret
 
 
@@ -132,7 +132,7 @@ class Authenticator:
             hit = self._cache.get(token_hash)
         if hit is not None and hit[0] > now:
             return hit[1]
-        token = self.store.find_token(token_hash)
+        token = self.store.token_find(token_hash)
         with self._lock:
             if len(self._cache) >= self._max_entries:
                 self._cache.clear()  # bounded: random guesses cannot grow it without limit

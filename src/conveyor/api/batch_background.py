@@ -70,7 +70,7 @@ class _Held:
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def _beat(self) -> None:
-        seen = self.service.store.heartbeat(
+        seen = self.service.store.execution_heartbeat(
             self.holder, [self.execution_id], lease_until=self.service.lease_until(self.lease_seconds)
         )
         status = seen.get(self.execution_id)
@@ -121,12 +121,12 @@ async def _run_in_background(
         level = "warning" if status >= 400 else "info"
         text = f"call {index}: {result['method']} {result['path']} answered {status}"
         await run_in_threadpool(service.message, ex_id, text, level=level)
-        await run_in_threadpool(service.store.set_progress, held.holder, ex_id, ran, total, None)
+        await run_in_threadpool(service.store.execution_set_progress, held.holder, ex_id, ran, total, None)
 
     def confirm_cancelled() -> bool:
         now = service.clock.now()
         step = lambda e: states.transition(e, states.ConfirmCancelled(now))  # noqa: E731
-        return service.store.finish([(ex_id, held.holder, step)], now=now)[0] is not None
+        return service.store.execution_finish([(ex_id, held.holder, step)], now=now)[0] is not None
 
     def finish(outcome: dict[str, Any]) -> None:
         if held.lost:
@@ -142,7 +142,7 @@ async def _run_in_background(
 
     keeper = asyncio.create_task(held.keep())
     try:
-        await run_in_threadpool(service.store.set_progress, held.holder, ex_id, 0, total, None)
+        await run_in_threadpool(service.store.execution_set_progress, held.holder, ex_id, 0, total, None)
         outcome = await run_calls(
             app,
             calls,

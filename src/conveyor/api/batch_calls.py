@@ -66,7 +66,10 @@ def _absolute(index: int, raw: str) -> str:
             raise _refuse(index, f"the path {raw!r} is outside {API_PREFIX}", "path")
         path = API_PREFIX + path
     # Exactly what the app will route on: httpx resolves ./.. and decodes %-escapes once.
-    final = httpx.URL("http://batch" + path).path
+    try:
+        final = httpx.URL("http://batch" + path).path
+    except httpx.InvalidURL as exc:  # control characters, spaces in odd places, ...
+        raise _refuse(index, f"the path {raw!r} is not a valid URL path: {exc}", "path") from None
     if final != API_PREFIX and not final.startswith(API_PREFIX + "/"):
         raise _refuse(index, f"the path {raw!r} leads outside {API_PREFIX} ({final})", "path")
     bare = final.rstrip("/")

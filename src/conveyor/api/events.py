@@ -125,7 +125,7 @@ async def _frames(
             return  # deleted while watched: nothing more will come
         while True:
             batch = await run_in_threadpool(
-                service.store.list_events, execution_id, after=after, limit=STREAM_BATCH
+                service.store.event_list, execution_id, after=after, limit=STREAM_BATCH
             )
             for ev in batch:
                 yield event_frame(ev)

@@ -41,7 +41,7 @@ class Idempotency:
         if self.scoped_key is None:
             return json_answer(produce(), status_code)
         store = self.service.store
-        stored = store.get_idempotent(self.scoped_key)
+        stored = store.idempotency_get(self.scoped_key)
         if stored is None:
             try:
                 content = produce()
@@ -51,7 +51,7 @@ class Idempotency:
                 if status >= 500:
                     raise
                 body = dump(error_body(exc.code, exc.message, exc.details))
-            stored = store.put_idempotent(self.scoped_key, status, body, now=self.service.clock.now())
+            stored = store.idempotency_put(self.scoped_key, status, body, now=self.service.clock.now())
             replayed = False
         else:
             replayed = True

@@ -31,7 +31,7 @@ def create(body: TokenBody, service: Service, _: Admin, idem: Idempotent) -> Res
 
 @router.get("/tokens", response_model=TokenList, summary="List tokens (without secrets)")
 def list_tokens(service: Service, _: Admin) -> Response:
-    return json_answer({"items": [token_doc(t) for t in service.store.list_tokens()]})
+    return json_answer({"items": [token_doc(t) for t in service.store.token_list()]})
 
 
 @router.delete(
@@ -45,7 +45,7 @@ def delete(token_id: str, request: Request, service: Service, _: Admin, idem: Id
     authenticator: Authenticator = request.app.state.authenticator
 
     def produce() -> None:
-        if not service.store.delete_token(token_id):
+        if not service.store.token_delete(token_id):
             raise NotFound("token", token_id)
         authenticator.forget()
 

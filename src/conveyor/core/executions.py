@@ -81,18 +81,18 @@ class ExecutionService:
         now = self.clock.now()
         built = [self.prepare(req, now) for req in reqs]
         self.require_targets({e.target for e in built if e.target is not None})
-        return self.store.start(built, refuse_blocked=refuse_blocked, now=now)
+        return self.store.execution_start(built, refuse_blocked=refuse_blocked, now=now)
 
     def require_targets(self, names: set[str]) -> None:
         """Unknown targets are refused with not_found, or created when targets are implicit."""
         if not names:
             return
-        missing = names - self.store.known_targets(sorted(names))
+        missing = names - self.store.target_known(sorted(names))
         if not missing:
             return
         if not self.settings.implicit_targets:
             raise NotFound("target", ", ".join(sorted(missing)))
-        self.store.ensure_targets(sorted(missing), now=self.clock.now())
+        self.store.target_ensure(sorted(missing), now=self.clock.now())
 
     def prepare(self, req: StartRequest, now: datetime) -> Execution:
         """The execution a start request makes, validated, before admission (schedules fire these)."""
@@ -136,16 +136,16 @@ class ExecutionService:
         unless its state is one a worker takes (queued, once admitted). Its id must be free; its
         target is checked as for a start.
         """
-        if self.store.get(ex.id) is not None:
+        if self.store.execution_get(ex.id) is not None:
             raise Conflict(f"an execution with id {ex.id} already exists")
         if ex.target is not None:
             self.require_targets({ex.target})
-        return self.store.start([ex], refuse_blocked=False, now=self.clock.now())[0]
+        return self.store.execution_start([ex], refuse_blocked=False, now=self.clock.now())[0]
 
     # --- reading -----------------------------------------------------------------
 
     def get(self, execution_id: str) -> Execution:
-        return found(self.store.get(execution_id), "execution", execution_id)
+        return found(self.store.execution_get(execution_id), "execution", execution_id)
 
     def list(
         self,
@@ -157,14 +157,14 @@ class ExecutionService:
     ) -> Page:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}", {"field": "limit"})
-        return self.store.list_executions(flt, sort=sort, limit=limit, cursor=cursor)
+        return self.store.execution_list(flt, sort=sort, limit=limit, cursor=cursor)
 
     def count(self, flt: ExecutionFilter) -> int:
-        return self.store.count(flt)
+        return self.store.execution_count(flt)
 
     def events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> builtins.list[Event]:
         self.get(execution_id)
-        return self.store.list_events(execution_id, after=after, limit=limit)
+        return self.store.event_list(execution_id, after=after, limit=limit)
 
     def workflows(self) -> builtins.list[WorkflowInfo]:
         return self.catalog.all()
@@ -178,7 +178,9 @@ class ExecutionService:
     # --- actions -----------------------------------------------------------------
 
     def _apply(self, execution_id: str, event: states.Event) -> Execution:
-        return self.store.apply(execution_id, lambda ex: states.transition(ex, event), now=self.clock.now())
+        return self.store.execution_apply(
+            execution_id, lambda ex: states.transition(ex, event), now=self.clock.now()
+        )
 
     def cancel(self, execution_id: str, mode: str = "cancel") -> Execution:
         if mode not in ("cancel", "force", "kill"):
@@ -209,7 +211,7 @@ class ExecutionService:
 
     def message(self, execution_id: str, text: str, *, level: str = "info", kind: str = "message") -> None:
         self.get(execution_id)
-        self.store.add_events([Event(execution_id, kind, self.clock.now(), text, level)])
+        self.store.event_add([Event(execution_id, kind, self.clock.now(), text, level)])
 
     # --- deleting ----------------------------------------------------------------
 
@@ -220,7 +222,7 @@ class ExecutionService:
                 f"execution {execution_id} is {ex.status}; cancel it before deleting it",
                 {"status": str(ex.status)},
             )
-        self.store.delete([execution_id])
+        self.store.execution_delete([execution_id])
 
     def delete_finished(
         self,
@@ -235,7 +237,7 @@ class ExecutionService:
             raise InvalidRequest("keep_last must be zero or more", {"field": "keep_last"})
         if to_datetime is not None:
             flt = ExecutionFilter(**{**_filter_dict(flt), "ended_before": to_datetime})
-        return self.store.delete_finished(flt, keep_last=keep_last)
+        return self.store.execution_delete_finished(flt, keep_last=keep_last)
 
     # --- background duties (called by the scheduler loop) ------------------------
 
@@ -243,10 +245,10 @@ class ExecutionService:
         """One round of housekeeping; returns how much each duty did."""
         now = self.clock.now()
         return {
-            "promoted": self.store.promote_due(now=now),
-            "reaped": self.store.reap_expired_leases(now=now),
-            "admitted": self.store.admit_queued(now=now),
-            "deleted": self.store.delete_expired(now=now),
+            "promoted": self.store.execution_promote_due(now=now),
+            "reaped": self.store.execution_reap_leases(now=now),
+            "admitted": self.store.execution_admit_queued(now=now),
+            "deleted": self.store.execution_delete_expired(now=now),
         }
 
     def lease_until(self, seconds: float) -> datetime:
@@ -260,7 +262,7 @@ class ExecutionService:
         """Record an execution this process runs itself, created already running and held by `holder`.
 
         It is visible and cancellable like any other; `holder` renews its lease with
-        `store.heartbeat` and ends it with `finish_internal`. If the process dies, the
+        `store.execution_heartbeat` and ends it with `finish_internal`. If the process dies, the
         lease runs out and the execution fails with WorkerLost (one attempt only).
         """
         now = self.clock.now()
@@ -270,7 +272,7 @@ class ExecutionService:
             max_attempts=1, retention=self.settings.retention,
         )  # fmt: skip
         held = states.transition(ex, states.Claim(holder, now, now + timedelta(seconds=lease_seconds)))
-        return self.store.start([held], refuse_blocked=False, now=now)[0]
+        return self.store.execution_start([held], refuse_blocked=False, now=now)[0]
 
     def finish_internal(
         self, execution_id: str, holder: str, *, result: Any = None, error: ErrorInfo | None = None
@@ -280,9 +282,9 @@ class ExecutionService:
         event: states.Event = (
             states.Fail(now, error, retryable=False) if error is not None else states.Succeed(now, result)
         )
-        return self.store.finish([(execution_id, holder, lambda ex: states.transition(ex, event))], now=now)[
-            0
-        ]
+        return self.store.execution_finish(
+            [(execution_id, holder, lambda ex: states.transition(ex, event))], now=now
+        )[0]
 
 
 def _filter_dict(flt: ExecutionFilter) -> dict[str, Any]:

@@ -110,7 +110,7 @@ class ExecutionGroupService:
             ).evolve(group_id=group.id)
             for t in members
         ]  # fmt: skip
-        self.store.start_group(group, built, now=now)
+        self.store.execution_group_start(group, built, now=now)
         return group
 
     def restore(self, group: ExecutionGroup, execution_ids: Sequence[str]) -> ExecutionGroup:
@@ -122,7 +122,7 @@ class ExecutionGroupService:
         """
         _check_concurrency(group.concurrency)
         self.targets.get_group(group.target_group)
-        if self.store.get_execution_group(group.id) is not None:
+        if self.store.execution_group_get(group.id) is not None:
             raise Conflict(f"an execution group with id {group.id} already exists")
         members = [self.executions.get(i) for i in dict.fromkeys(execution_ids)]
         for m in members:
@@ -133,19 +133,19 @@ class ExecutionGroupService:
             if m.group_id is not None:
                 raise Conflict(f"execution {m.id} already belongs to execution group {m.group_id}")
         now = self.clock.now()
-        self.store.delete([m.id for m in members])
+        self.store.execution_delete([m.id for m in members])
         try:
-            self.store.start_group(group, [m.evolve(group_id=group.id) for m in members], now=now)
+            self.store.execution_group_start(group, [m.evolve(group_id=group.id) for m in members], now=now)
         except Exception:
-            self.store.start(members, refuse_blocked=False, now=now)
+            self.store.execution_start(members, refuse_blocked=False, now=now)
             raise
         return group
 
     def get(self, group_id: str) -> ExecutionGroup:
-        return found(self.store.get_execution_group(group_id), "execution group", group_id)
+        return found(self.store.execution_group_get(group_id), "execution group", group_id)
 
     def list(self) -> builtins.list[ExecutionGroup]:
-        return self.store.list_execution_groups()
+        return self.store.execution_group_list()
 
     def members(self, group_id: str) -> builtins.list[Execution]:
         out: builtins.list[Execution] = []
@@ -166,7 +166,7 @@ class ExecutionGroupService:
         """Change the gate; queued members are admitted against the new value at once."""
         _check_concurrency(concurrency)
         self.get(group_id)
-        return self.store.update_execution_group(group_id, {"concurrency": concurrency}, now=self.clock.now())
+        return self.store.execution_group_update(group_id, {"concurrency": concurrency}, now=self.clock.now())
 
     def set_target_group(
         self, group_id: str, *, success_group: str | None = None, failed_group: str | None = None
@@ -181,7 +181,7 @@ class ExecutionGroupService:
             changes["success_group"] = success_group
         if failed_group is not None:
             changes["failed_group"] = failed_group
-        return self.store.update_execution_group(group_id, changes, now=self.clock.now())
+        return self.store.execution_group_update(group_id, changes, now=self.clock.now())
 
     def cancel(self, group_id: str, *, force: bool = False, kill: bool = False) -> builtins.list[Execution]:
         """Cancel every member that has not ended: waiting ones at once, running ones as asked."""

@@ -198,7 +198,7 @@ class ScheduleService:
     # --- reading -------------------------------------------------------------------
 
     def get(self, schedule_id: str) -> Schedule:
-        return found(self.store.get_schedule(schedule_id), "schedule", schedule_id)
+        return found(self.store.schedule_get(schedule_id), "schedule", schedule_id)
 
     def list(
         self,
@@ -209,7 +209,7 @@ class ScheduleService:
         after: str | None = None,
         limit: int = 1000,
     ) -> builtins.list[Schedule]:
-        return self.store.list_schedules(ids=ids, owner=owner, target=target, after=after, limit=limit)
+        return self.store.schedule_list(ids=ids, owner=owner, target=target, after=after, limit=limit)
 
     def upcoming(self, s: Schedule, count: int = 3) -> builtins.list[datetime]:
         """The next `count` fire times from now (empty for a disabled or oninit schedule)."""
@@ -251,7 +251,7 @@ class ScheduleService:
         )  # fmt: skip
         self._check(s)
         s = s.evolve(next_fire_at=self._first(s.trigger, now, now) if s.enabled else None)
-        self.store.add_schedule(s)
+        self.store.schedule_add(s)
         return s
 
     def update(self, schedule_id: str, changes: dict[str, Any]) -> Schedule:
@@ -274,7 +274,7 @@ class ScheduleService:
                 return new.evolve(next_fire_at=None, waiting=False)
             return new
 
-        return self.store.update_schedule(schedule_id, change, now=now)
+        return self.store.schedule_update(schedule_id, change, now=now)
 
     def _resume_at(self, s: Schedule, now: datetime) -> datetime | None:
         if not s.enabled:
@@ -289,11 +289,11 @@ class ScheduleService:
     def delete(self, schedule_ids: Sequence[str]) -> int:
         """Delete several at once; an unknown id refuses the whole call."""
         ids = list(dict.fromkeys(schedule_ids))
-        found = {s.id for s in self.store.list_schedules(ids=ids, limit=len(ids) or 1)}
+        found = {s.id for s in self.store.schedule_list(ids=ids, limit=len(ids) or 1)}
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound("schedule", ", ".join(missing))
-        return self.store.delete_schedules(ids)
+        return self.store.schedule_delete(ids)
 
     def unschedule_all(self, owner: str | None) -> int:
         """Stop every enabled schedule of `owner`; `reschedule_all` brings exactly these back."""
@@ -301,7 +301,7 @@ class ScheduleService:
         count = 0
         for s in self._all_of(owner):
             if s.enabled:
-                self.store.update_schedule(
+                self.store.schedule_update(
                     s.id,
                     lambda x: x.evolve(enabled=False, suspended=True, next_fire_at=None, waiting=False),
                     now=now,
@@ -319,7 +319,7 @@ class ScheduleService:
                     on = x.evolve(enabled=True, suspended=False)
                     return on.evolve(next_fire_at=self._resume_at(on, now))
 
-                self.store.update_schedule(s.id, back, now=now)
+                self.store.schedule_update(s.id, back, now=now)
                 count += 1
         return count
 
@@ -327,7 +327,7 @@ class ScheduleService:
         out: builtins.list[Schedule] = []
         after = None
         while True:
-            page = self.store.list_schedules(owner=owner, after=after, limit=500)
+            page = self.store.schedule_list(owner=owner, after=after, limit=500)
             out.extend(page)
             if len(page) < 500:
                 return out
@@ -337,12 +337,12 @@ class ScheduleService:
 
     def fire_due(self) -> int:
         now = self.clock.now()
-        return self.store.fire_schedules(now=now, fire=lambda s, prev: self._fire_step(s, prev, now))
+        return self.store.schedule_fire(now=now, fire=lambda s, prev: self._fire_step(s, prev, now))
 
     def fire_oninit(self) -> int:
         """Fire every enabled oninit schedule once: called when a server starts."""
         now = self.clock.now()
-        return self.store.fire_schedules(
+        return self.store.schedule_fire(
             now=now, due=False, fire=lambda s, prev: self._fire_step(s.evolve(next_fire_at=now), prev, now)
         )
 

@@ -62,14 +62,14 @@ class TargetService:
         check_name("target", name)
         _check_limit(max_concurrent)
         t = Target(name, self.clock.now(), max_concurrent, dict(labels or {}))
-        self.store.add_target(t)
+        self.store.target_add(t)
         return t
 
     def get(self, name: str) -> Target:
-        return found(self.store.get_target(name), "target", name)
+        return found(self.store.target_get(name), "target", name)
 
     def list(self, *, labels: dict[str, str] | None = None) -> builtins.list[Target]:
-        every = self.store.list_targets()
+        every = self.store.target_list()
         return [t for t in every if matches(t.labels, labels)] if labels else every
 
     def update(
@@ -77,14 +77,14 @@ class TargetService:
     ) -> Target:
         if max_concurrent is not None:
             _check_limit(max_concurrent)
-        return self.store.update_target(
+        return self.store.target_update(
             name, max_concurrent=max_concurrent, labels=labels, now=self.clock.now()
         )
 
     def delete(self, name: str, *, force: bool = False) -> None:
         """Refused while executions on it are active, unless forced; its schedules go with it."""
         self.get(name)
-        self.store.delete_target(name, force=force)
+        self.store.target_delete(name, force=force)
 
     # --- target groups ----------------------------------------------------------------
 
@@ -98,23 +98,23 @@ class TargetService:
     ) -> TargetGroup:
         check_name("target group", name)
         chosen = self._resolve(members, labels)  # unknown members refuse the call before anything is stored
-        self.store.add_target_group(TargetGroup(name, self.clock.now(), description))
-        self.store.add_group_members(name, chosen)
+        self.store.target_group_add(TargetGroup(name, self.clock.now(), description))
+        self.store.target_group_add_members(name, chosen)
         return self.get_group(name)
 
     def get_group(self, name: str) -> TargetGroup:
-        return found(self.store.get_target_group(name), "target group", name)
+        return found(self.store.target_group_get(name), "target group", name)
 
     def list_groups(self) -> builtins.list[TargetGroup]:
-        return self.store.list_target_groups()
+        return self.store.target_group_list()
 
     def delete_group(self, name: str) -> None:
         self.get_group(name)
-        self.store.delete_target_group(name)
+        self.store.target_group_delete(name)
 
     def _resolve(self, names: Iterable[str], labels: dict[str, str] | None) -> builtins.list[str]:
         chosen = list(dict.fromkeys(names))
-        known = {t.name for t in self.store.list_targets()}
+        known = {t.name for t in self.store.target_list()}
         unknown = [n for n in chosen if n not in known]
         if unknown:
             raise NotFound("target", ", ".join(unknown))
@@ -127,7 +127,7 @@ class TargetService:
     ) -> TargetGroup:
         """Add targets by name and/or by label filter (resolved now: membership is a list, not a query)."""
         self.get_group(group)
-        self.store.add_group_members(group, self._resolve(names, labels))
+        self.store.target_group_add_members(group, self._resolve(names, labels))
         return self.get_group(group)
 
     def remove_members(
@@ -137,7 +137,7 @@ class TargetService:
         drop = [n for n in names if n in current.members]
         if labels:
             drop += [t.name for t in self.list(labels=labels) if t.name in current.members]
-        self.store.remove_group_members(group, drop)
+        self.store.target_group_remove_members(group, drop)
         return self.get_group(group)
 
 

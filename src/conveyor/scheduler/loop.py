@@ -40,7 +40,7 @@ class BackgroundLoop:
     def _sleep_seconds(self) -> float:
         """Until the next round, or sooner when a scheduled execution falls due before it."""
         store = self.service.store
-        candidates = [store.next_due_at(), store.next_schedule_due_at() if self.schedules else None]
+        candidates = [store.execution_next_due_at(), store.schedule_next_due_at() if self.schedules else None]
         due = min((d for d in candidates if d is not None), default=None)
         if due is None:
             return self.interval

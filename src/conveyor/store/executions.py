@@ -16,7 +16,7 @@ from conveyor.store.db import Db, needs_admission
 class Executions:
     db: Db
 
-    def start(
+    def execution_start(
         self, executions: Sequence[Execution], *, refuse_blocked: bool, now: datetime
     ) -> list[Execution]:
         with self.db.tx() as conn:
@@ -34,11 +34,11 @@ class Executions:
             existing[e.idempotency_key] if e.idempotency_key in existing else by_id[e.id] for e in executions
         ]
 
-    def get(self, execution_id: str) -> Execution | None:
+    def execution_get(self, execution_id: str) -> Execution | None:
         found = self.db.read("execution_by_id", (execution_id,))
         return rows.execution_from_row(found[0]) if found else None
 
-    def list_executions(
+    def execution_list(
         self, flt: ExecutionFilter, *, sort: Sequence[str], limit: int, cursor: str | None
     ) -> Page:
         keys = sqlbuild.parse_sort(sort)
@@ -55,11 +55,11 @@ class Executions:
             sqlbuild.cursor_for(keys, raw[-1]) if more and raw else None,
         )
 
-    def count(self, flt: ExecutionFilter) -> int:
+    def execution_count(self, flt: ExecutionFilter) -> int:
         cond, params = sqlbuild.where(flt)
         return int(self.db.read("count_executions", params, where=cond)[0][0])
 
-    def apply(
+    def execution_apply(
         self, execution_id: str, step: Step, *, now: datetime, events: Sequence[Event] = ()
     ) -> Execution:
         with self.db.tx() as conn:
@@ -74,13 +74,13 @@ class Executions:
                 written = self.db.executions(conn, "execution_by_id", (execution_id,))[0]
             return written
 
-    def delete(self, execution_ids: Sequence[str]) -> int:
+    def execution_delete(self, execution_ids: Sequence[str]) -> int:
         if not execution_ids:
             return 0
         with self.db.tx() as conn:
             return self.db.delete_ids(conn, list(execution_ids))
 
-    def delete_finished(self, flt: ExecutionFilter, *, keep_last: int | None) -> int:
+    def execution_delete_finished(self, flt: ExecutionFilter, *, keep_last: int | None) -> int:
         cond, params = sqlbuild.where(flt)
         with self.db.tx() as conn:
             if keep_last is None:
@@ -89,10 +89,10 @@ class Executions:
                 found = self.db.run(conn, "finished_ids_but_newest", [*params, keep_last], where=cond)
             return self.db.delete_ids(conn, [r[0] for r in found.fetchall()])
 
-    def add_events(self, events: Sequence[Event]) -> None:
+    def event_add(self, events: Sequence[Event]) -> None:
         with self.db.tx() as conn:
             self.db.insert_events(conn, events)
 
-    def list_events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]:
+    def event_list(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]:
         found = self.db.read("list_events", (execution_id, after, limit))
         return [rows.event_from_row(r) for r in found]

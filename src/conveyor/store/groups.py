@@ -24,20 +24,22 @@ CHANGEABLE = ("concurrency", "success_group", "failed_group")
 class ExecutionGroups:
     db: Db
 
-    def start_group(self, group: ExecutionGroup, members: Sequence[Execution], *, now: datetime) -> None:
+    def execution_group_start(
+        self, group: ExecutionGroup, members: Sequence[Execution], *, now: datetime
+    ) -> None:
         """The group and all its members in one transaction, admitted against its concurrency."""
         with self.db.tx() as conn:
             self.db.run(conn, "insert_execution_group", rows.group_to_row(group))
             self.db.insert_new(conn, members, now, refuse_blocked=False)
 
-    def get_execution_group(self, group_id: str) -> ExecutionGroup | None:
+    def execution_group_get(self, group_id: str) -> ExecutionGroup | None:
         found = self.db.read("execution_group_by_id", (group_id,))
         return rows.group_from_row(found[0]) if found else None
 
-    def list_execution_groups(self) -> builtins.list[ExecutionGroup]:
+    def execution_group_list(self) -> builtins.list[ExecutionGroup]:
         return [rows.group_from_row(r) for r in self.db.read("list_execution_groups")]
 
-    def update_execution_group(
+    def execution_group_update(
         self, group_id: str, changes: dict[str, Any], *, now: datetime
     ) -> ExecutionGroup:
         assert set(changes) <= set(CHANGEABLE), changes
@@ -48,6 +50,6 @@ class ExecutionGroups:
             if "concurrency" in changes:
                 self.db.admit(conn, now)
             self.db.sink_ended_members(conn, group_id)  # members that ended before the sinks were set
-        found = self.get_execution_group(group_id)
+        found = self.execution_group_get(group_id)
         assert found is not None
         return found

@@ -25,22 +25,22 @@ class Housekeeping:
             self.db.admit(conn, now)  # what was promoted or requeued may start at once
         return len(changes)
 
-    def promote_due(self, *, now: datetime, limit: int = 1000) -> int:
+    def execution_promote_due(self, *, now: datetime, limit: int = 1000) -> int:
         return self._sweep("scheduled_due", now, limit, states.Enqueue)
 
-    def admit_queued(self, *, now: datetime) -> int:
+    def execution_admit_queued(self, *, now: datetime) -> int:
         with self.db.tx() as conn:
             return self.db.admit(conn, now)
 
-    def reap_expired_leases(self, *, now: datetime, limit: int = 1000) -> int:
+    def execution_reap_leases(self, *, now: datetime, limit: int = 1000) -> int:
         return self._sweep("leases_expired", now, limit, lambda: states.LeaseExpired(now))
 
-    def delete_expired(self, *, now: datetime, limit: int = 10000) -> int:
+    def execution_delete_expired(self, *, now: datetime, limit: int = 10000) -> int:
         with self.db.tx() as conn:
             ids = [r[0] for r in self.db.run(conn, "expired_ids", (rows.ts(now), limit)).fetchall()]
             self.db.run(conn, "delete_old_idempotency_keys", (now.timestamp() - IDEMPOTENCY_SECONDS,))
             return self.db.delete_ids(conn, ids) if ids else 0
 
-    def next_due_at(self) -> datetime | None:
+    def execution_next_due_at(self) -> datetime | None:
         ((first,),) = self.db.read("next_scheduled_for")
         return rows.dt(first)

@@ -24,15 +24,15 @@ class Schedules:
     def _update(self, conn: Conn, schedule_id: str, schedule: Schedule) -> None:
         self.db.run(conn, "update_schedule", (*rows.schedule_to_row(schedule)[1:], schedule_id))
 
-    def add_schedule(self, schedule: Schedule) -> None:
+    def schedule_add(self, schedule: Schedule) -> None:
         with self.db.tx() as conn:
             self.db.run(conn, "insert_schedule", rows.schedule_to_row(schedule))
 
-    def get_schedule(self, schedule_id: str) -> Schedule | None:
+    def schedule_get(self, schedule_id: str) -> Schedule | None:
         found = self.db.read("schedule_by_id", (schedule_id,))
         return rows.schedule_from_row(found[0]) if found else None
 
-    def list_schedules(
+    def schedule_list(
         self,
         *,
         ids: Sequence[str] = (),
@@ -46,7 +46,7 @@ class Schedules:
             rows.schedule_from_row(r) for r in self.db.read("list_schedules", [*params, limit], where=cond)
         ]
 
-    def update_schedule(
+    def schedule_update(
         self, schedule_id: str, change: Callable[[Schedule], Schedule], *, now: datetime
     ) -> Schedule:
         with self.db.tx() as conn:
@@ -57,7 +57,7 @@ class Schedules:
             self._update(conn, schedule_id, new)
             return new
 
-    def delete_schedules(self, schedule_ids: Sequence[str]) -> int:
+    def schedule_delete(self, schedule_ids: Sequence[str]) -> int:
         if not schedule_ids:
             return 0
         with self.db.tx() as conn:
@@ -66,7 +66,7 @@ class Schedules:
                 self.db.run(conn, "delete_schedules", ids, ids=sqlbuild.placeholders(len(ids))).rowcount
             )
 
-    def fire_schedules(self, *, now: datetime, fire: FireStep, due: bool = True, limit: int = 100) -> int:
+    def schedule_fire(self, *, now: datetime, fire: FireStep, due: bool = True, limit: int = 100) -> int:
         """Fire due schedules (or, with due=False, every enabled oninit schedule), each atomically.
 
         `fire(schedule, previous)` returns the executions to start, whether to cancel
@@ -93,10 +93,10 @@ class Schedules:
                 started += len(decided)
         return started
 
-    def next_schedule_due_at(self) -> datetime | None:
+    def schedule_next_due_at(self) -> datetime | None:
         ((first,),) = self.db.read("next_fire_at")
         return rows.dt(first)
 
-    def delete_schedules_of_target(self, target: str) -> int:
+    def schedule_delete_of_target(self, target: str) -> int:
         with self.db.tx() as conn:
             return int(self.db.run(conn, "delete_schedules_of_target", (target,)).rowcount)

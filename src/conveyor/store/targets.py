@@ -25,28 +25,28 @@ class Targets:
                 raise Conflict(f"{kind} {name!r} already exists", {"name": name})
             self.db.run(conn, insert, values)
 
-    def add_target(self, target: Target) -> None:
+    def target_add(self, target: Target) -> None:
         t = target
         values = (t.name, t.max_concurrent, rows.dumps(t.labels), rows.ts(t.created_at))
         self._insert_new("target", "target_exists", "insert_target", values)
 
-    def get_target(self, name: str) -> Target | None:
+    def target_get(self, name: str) -> Target | None:
         found = self.db.read("target_by_name", (name,))
         return rows.target_from_row(found[0]) if found else None
 
-    def list_targets(self) -> builtins.list[Target]:
+    def target_list(self) -> builtins.list[Target]:
         return [rows.target_from_row(r) for r in self.db.read("list_targets")]
 
-    def known_targets(self, names: Sequence[str]) -> set[str]:
+    def target_known(self, names: Sequence[str]) -> set[str]:
         if not names:
             return set()
         return {r[0] for r in self.db.read("known_targets", list(names), names=placeholders(len(names)))}
 
-    def ensure_targets(self, names: Sequence[str], *, now: datetime) -> None:
+    def target_ensure(self, names: Sequence[str], *, now: datetime) -> None:
         with self.db.tx() as conn:
             conn.executemany(self.db.sql["ensure_target"], [(n, rows.ts(now)) for n in names])
 
-    def update_target(
+    def target_update(
         self, name: str, *, max_concurrent: int | None, labels: dict[str, str] | None, now: datetime
     ) -> Target:
         with self.db.tx() as conn:
@@ -55,11 +55,11 @@ class Targets:
             self.db.run(conn, "update_target", (max_concurrent, rows.dumps(labels), name))
             if max_concurrent is not None:
                 self.db.admit(conn, now)  # a higher limit lets queued work start now
-        found = self.get_target(name)
+        found = self.target_get(name)
         assert found is not None
         return found
 
-    def delete_target(self, name: str, *, force: bool) -> None:
+    def target_delete(self, name: str, *, force: bool) -> None:
         with self.db.tx() as conn:
             self.db.dialect.lock_admission(conn, targets={name}, exclusive=False)
             ((active,),) = self.db.run(conn, "active_on_target", (name,)).fetchall()
@@ -73,7 +73,7 @@ class Targets:
 
     # --- target groups -----------------------------------------------------------------
 
-    def add_target_group(self, group: TargetGroup) -> None:
+    def target_group_add(self, group: TargetGroup) -> None:
         g = group
         values = (g.name, g.description, rows.ts(g.created_at))
         self._insert_new("target group", "target_group_exists", "insert_target_group", values)
@@ -87,24 +87,24 @@ class Targets:
             members[g].append(t)
         return [TargetGroup(r[0], rows.dt(r[2]) or datetime.min, r[1], tuple(members[r[0]])) for r in found]
 
-    def get_target_group(self, name: str) -> TargetGroup | None:
+    def target_group_get(self, name: str) -> TargetGroup | None:
         found = self._target_groups(self.db.read("target_group_by_name", (name,)))
         return found[0] if found else None
 
-    def list_target_groups(self) -> builtins.list[TargetGroup]:
+    def target_group_list(self) -> builtins.list[TargetGroup]:
         return self._target_groups(self.db.read("list_target_groups"))
 
-    def delete_target_group(self, name: str) -> None:
+    def target_group_delete(self, name: str) -> None:
         with self.db.tx() as conn:
             self.db.run(conn, "delete_target_group_members", (name,))
             self.db.run(conn, "delete_target_group", (name,))
 
-    def add_group_members(self, group: str, targets: Sequence[str]) -> None:
+    def target_group_add_members(self, group: str, targets: Sequence[str]) -> None:
         if targets:
             with self.db.tx() as conn:
                 conn.executemany(self.db.sql["add_target_group_member"], [(group, t) for t in targets])
 
-    def remove_group_members(self, group: str, targets: Sequence[str]) -> None:
+    def target_group_remove_members(self, group: str, targets: Sequence[str]) -> None:
         if targets:
             with self.db.tx() as conn:
                 params = [group, *targets]

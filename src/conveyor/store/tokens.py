@@ -15,42 +15,42 @@ from conveyor.store.db import Db
 class Tokens:
     db: Db
 
-    def add_token(self, token: Token) -> None:
+    def token_add(self, token: Token) -> None:
         t = token
         with self.db.tx() as conn:
             self.db.run(
                 conn, "insert_token", (t.id, t.name, str(t.role), t.token_hash, rows.ts(t.created_at))
             )
 
-    def find_token(self, token_hash: str) -> Token | None:
+    def token_find(self, token_hash: str) -> Token | None:
         found = self.db.read("token_by_hash", (token_hash,))
         return rows.token_from_row(found[0]) if found else None
 
-    def list_tokens(self) -> builtins.list[Token]:
+    def token_list(self) -> builtins.list[Token]:
         return [rows.token_from_row(r) for r in self.db.read("list_tokens")]
 
-    def delete_token(self, token_id: str) -> bool:
+    def token_delete(self, token_id: str) -> bool:
         with self.db.tx() as conn:
             return bool(self.db.run(conn, "delete_token", (token_id,)).rowcount == 1)
 
-    def count_tokens(self) -> int:
+    def token_count(self) -> int:
         return int(self.db.read("count_tokens")[0][0])
 
-    def get_idempotent(self, key: str) -> tuple[int, str] | None:
+    def idempotency_get(self, key: str) -> tuple[int, str] | None:
         found = self.db.read("idempotent_answer", (key,))
         return (int(found[0][0]), str(found[0][1])) if found else None
 
-    def put_idempotent(self, key: str, status_code: int, body: str, *, now: datetime) -> tuple[int, str]:
+    def idempotency_put(self, key: str, status_code: int, body: str, *, now: datetime) -> tuple[int, str]:
         with self.db.tx() as conn:
             self.db.run(conn, "insert_idempotent_answer", (key, status_code, body, rows.ts(now)))
             row = self.db.run(conn, "idempotent_answer", (key,)).fetchone()
         return int(row[0]), str(row[1])
 
-    def upsert_workflows(self, infos: Sequence[WorkflowInfo]) -> None:
+    def workflow_upsert(self, infos: Sequence[WorkflowInfo]) -> None:
         now = time.time()
         with self.db.tx() as conn:
             values = [(i.name, rows.dumps(i.to_dict()), now) for i in infos]
             conn.executemany(self.db.sql["upsert_workflow"], values)
 
-    def list_workflows(self) -> builtins.list[WorkflowInfo]:
+    def workflow_list(self) -> builtins.list[WorkflowInfo]:
         return [WorkflowInfo(**rows.loads(info)) for (info,) in self.db.read("list_workflows")]

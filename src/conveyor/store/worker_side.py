@@ -18,7 +18,7 @@ from conveyor.store.sqlbuild import placeholders
 class WorkerSide:
     db: Db
 
-    def claim(
+    def execution_claim(
         self, worker_id: str, queues: Sequence[str], limit: int, *, now: datetime, lease_until: datetime
     ) -> list[Execution]:
         with self.db.tx() as conn:
@@ -28,16 +28,16 @@ class WorkerSide:
             event = states.Claim(worker_id, now, lease_until)
             return self.db.write(conn, [(e, states.transition(e, event)) for e in pending], now)
 
-    def has_pending(self, queues: Sequence[str]) -> bool:
+    def execution_has_pending(self, queues: Sequence[str]) -> bool:
         return bool(self.db.read("any_pending", list(queues), queues=placeholders(len(queues))))
 
-    def holders(self, execution_ids: Sequence[str]) -> dict[str, tuple[Status, str | None]]:
+    def execution_holders(self, execution_ids: Sequence[str]) -> dict[str, tuple[Status, str | None]]:
         if not execution_ids:
             return {}
         found = self.db.read("holders", list(execution_ids), ids=placeholders(len(execution_ids)))
         return {i: (Status(s), w) for i, s, w in found}
 
-    def heartbeat(
+    def execution_heartbeat(
         self, worker_id: str, execution_ids: Sequence[str], *, lease_until: datetime
     ) -> dict[str, Status]:
         if not execution_ids:
@@ -47,7 +47,9 @@ class WorkerSide:
             cur = self.db.run(conn, "heartbeat", params, ids=placeholders(len(execution_ids)))
             return {i: Status(s) for i, s in cur.fetchall()}
 
-    def finish(self, results: Sequence[tuple[str, str, Step]], *, now: datetime) -> list[Execution | None]:
+    def execution_finish(
+        self, results: Sequence[tuple[str, str, Step]], *, now: datetime
+    ) -> list[Execution | None]:
         if not results:
             return []
         ids = [r[0] for r in results]
@@ -75,7 +77,7 @@ class WorkerSide:
                 self.db.admit(conn, now)
         return out
 
-    def set_progress(
+    def execution_set_progress(
         self, worker_id: str, execution_id: str, finished: int | None, total: int | None, state: Any
     ) -> bool:
         params = (finished, total, rows.dumps(state), execution_id, worker_id)

@@ -101,7 +101,7 @@ class InlineChannel:
         if self._run.lost:
             return  # force-cancelled: later reports are discarded
         ev = Event(self._run.execution.id, kind, self._worker.clock.now(), text, level)
-        self._worker.store.add_events([ev])
+        self._worker.store.event_add([ev])
 
     def save_state(self, state: dict[str, Any]) -> None:
         run = self._run
@@ -109,7 +109,7 @@ class InlineChannel:
         if now - run.last_state_save < PROGRESS_FLUSH_SECONDS:
             return  # the final outcome writes the state anyway
         run.last_state_save = now
-        self._worker.store.set_progress(self._worker.worker_id, run.execution.id, None, None, state)
+        self._worker.store.execution_set_progress(self._worker.worker_id, run.execution.id, None, None, state)
 
     def requested(self) -> str | None:
         run = self._run
@@ -146,7 +146,7 @@ class Worker:
 
     def start(self) -> None:
         """Register this worker's workflows and start its threads; returns at once."""
-        self.store.upsert_workflows(self.app.all())
+        self.store.workflow_upsert(self.app.all())
         for target, name in (
             (self._claim_loop, "claim"), (self._heartbeat_loop, "heartbeat"), (self._completer, "completer"),
         ):  # fmt: skip
@@ -196,9 +196,9 @@ class Worker:
                     self._slot_freed.clear()
                     free = s.concurrency - len(self._running)
                 claimed: list[Execution] = []
-                if free > 0 and (more_likely or self.store.has_pending(s.queues)):
+                if free > 0 and (more_likely or self.store.execution_has_pending(s.queues)):
                     now = self.clock.now()
-                    claimed = self.store.claim(
+                    claimed = self.store.execution_claim(
                         self.worker_id, s.queues, free, now=now,
                         lease_until=now + timedelta(seconds=s.lease_seconds),
                     )  # fmt: skip
@@ -278,7 +278,7 @@ class Worker:
         finished, total = run.pending_progress
         run.pending_progress = None
         run.last_progress_flush = time.monotonic()
-        self.store.set_progress(self.worker_id, run.execution.id, finished, total, None)
+        self.store.execution_set_progress(self.worker_id, run.execution.id, finished, total, None)
 
     def _complete(self, run: Running, step: Step) -> None:
         """Hand an outcome to the completer; the first outcome of an execution wins."""
@@ -311,7 +311,7 @@ class Worker:
     def _write_outcomes(self, batch: list[tuple[Running, Step]]) -> None:
         for attempt in range(5):
             try:
-                self.store.finish(
+                self.store.execution_finish(
                     [(run.execution.id, self.worker_id, step) for run, step in batch], now=self.clock.now()
                 )
                 break
@@ -346,7 +346,7 @@ class Worker:
         """Pick up cancel/pause requests and enforce timeouts between heartbeats."""
         runs = self._active_runs()
         if runs:
-            current = self.store.holders([r.execution.id for r in runs])
+            current = self.store.execution_holders([r.execution.id for r in runs])
             self._react(runs, {
                 i: st for i, (st, holder) in current.items() if holder == self.worker_id and st in HELD
             })  # fmt: skip
@@ -357,7 +357,7 @@ class Worker:
         if not runs:
             return
         lease_until = self.clock.now() + timedelta(seconds=self.settings.lease_seconds)
-        current = self.store.heartbeat(
+        current = self.store.execution_heartbeat(
             self.worker_id, [r.execution.id for r in runs], lease_until=lease_until
         )
         self._react(runs, current)

@@ -107,7 +107,7 @@ def ruk_key(principal: Principal, ruk: str) -> str:
 def replay(service: ExecutionService, key: str | None) -> dict[str, Any] | None:
     if key is None:
         return None
-    stored = service.store.get_idempotent(key)
+    stored = service.store.idempotency_get(key)
     if stored is None:
         return None
     answer: dict[str, Any] = json.loads(stored[1])
@@ -121,7 +121,7 @@ def remember(service: ExecutionService, key: str | None, answer: dict[str, Any])
     """
     if key is None or answer.get("result") == INTERNAL_ERROR:
         return answer
-    _, body = service.store.put_idempotent(key, 200, dump(answer), now=service.clock.now())
+    _, body = service.store.idempotency_put(key, 200, dump(answer), now=service.clock.now())
     stored: dict[str, Any] = json.loads(body)
     return stored
 
