@@ -31,6 +31,7 @@ browser:
 lint: install
 	$(BIN)/ruff check src tests examples bench
 	$(BIN)/ruff format --check src tests examples bench
+	$(BIN)/python scripts/unasync.py --check
 	$(BIN)/mypy src
 
 format: install

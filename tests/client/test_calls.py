@@ -48,14 +48,6 @@ def test_ids_are_escaped_in_paths() -> None:
         calls.get("")
 
 
-def test_page_limit_never_asks_for_more_than_wanted() -> None:
-    assert calls.page_limit(100, None, 0) == 100
-    assert calls.page_limit(100, 30, 0) == 30
-    assert calls.page_limit(10, 25, 20) == 5
-    with pytest.raises(ValueError):
-        calls.page_limit(1001, None, 0)
-
-
 def test_start_specs_from_dicts_refuse_typos() -> None:
     spec = StartSpec.coerce({"workflow": "w", "parameters": {"n": 1}, "schedule": datetime(2026, 1, 1)})
     assert spec.to_body()["schedule"] == "2026-01-01T00:00:00Z"  # naive means UTC, as on the server

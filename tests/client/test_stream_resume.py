@@ -39,7 +39,7 @@ def test_a_dropped_stream_resumes_after_the_last_event_seen() -> None:
 
 
 def test_a_stream_that_keeps_dropping_gives_up_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("conveyor.client.sync.reconnect_delay", lambda failures: 0.0)
+    monkeypatch.setattr("conveyor.client._sync.executions.reconnect_delay", lambda failures: 0.0)
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, text=": nothing\n\n", headers={"content-type": "text/event-stream"})

@@ -18,20 +18,11 @@ from conveyor.client.models import JSON, StartSpec, format_datetime
 
 #: Filters `GET /executions`, `/executions/count` and `DELETE /executions` accept.
 FILTERS = (
-    "status",
-    "workflow",
-    "target",
-    "queue",
-    "created_by",
-    "group_id",
-    "is_system",
-    "dry_run",
-    "created_after",
-    "created_before",
-)
+    "status", "workflow", "target", "queue", "created_by", "group_id", "is_system", "dry_run",
+    "created_after", "created_before",
+)  # fmt: skip
 #: The largest page the server hands out (docs/api.md: limit 1-1000).
 MAX_PAGE = 1000
-CANCEL_MODES = ("cancel", "force", "kill")
 
 FilterValue = str | Sequence[str] | bool | datetime | None
 
@@ -174,9 +165,7 @@ def delete_finished(
 
 def events(execution_id: str, after: int, limit: int) -> Call:
     return Call(
-        "GET",
-        f"/executions/{_seg(execution_id)}/events",
-        params={"after": str(after), "limit": str(limit)},
+        "GET", f"/executions/{_seg(execution_id)}/events", params={"after": str(after), "limit": str(limit)}
     )
 
 
@@ -252,12 +241,3 @@ def token_delete(token_id: str) -> Call:
 
 def health() -> Call:
     return Call("GET", "/health")
-
-
-def page_limit(page_size: int, limit: int | None, yielded: int) -> int:
-    """How many items to ask for next: never more than the caller still wants, never over MAX_PAGE."""
-    if not 1 <= page_size <= MAX_PAGE:
-        raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
-    if limit is None:
-        return page_size
-    return max(1, min(page_size, limit - yielded))

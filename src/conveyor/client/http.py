@@ -1,15 +1,13 @@
 """Sending `Call`s with httpx, and turning what comes back into JSON or a client exception.
 
-Both the sync and the async transport live here so that answer decoding and
-the wording of connection errors are written once: a caller should read the
-same sentence whichever client it uses.
+The transports themselves (`AsyncHTTP` in _async/http.py, `SyncHTTP` generated
+from it) only send; answer decoding and the wording of connection errors live
+here once, so a caller reads the same sentence whichever client it uses.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -40,7 +38,7 @@ def resolve_token(token: str | None) -> str | None:
     return token or os.environ.get("CONVEYOR_TOKEN") or None
 
 
-def _headers(token: str | None) -> dict[str, str]:
+def headers(token: str | None) -> dict[str, str]:
     from conveyor import __version__
 
     headers = {"User-Agent": f"conveyor-client/{__version__}", "Accept": "application/json"}
@@ -78,7 +76,7 @@ def decode(url: str, response: httpx.Response) -> Any:
         ) from None
 
 
-def _request_kwargs(call: Call) -> dict[str, Any]:
+def request_kwargs(call: Call) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if call.params:
         kwargs["params"] = call.params
@@ -89,91 +87,6 @@ def _request_kwargs(call: Call) -> dict[str, Any]:
     return kwargs
 
 
-def _stream_timeout(timeout: float | None) -> httpx.Timeout:
+def stream_timeout(timeout: float | None) -> httpx.Timeout:
     # The events stream may stay quiet for as long as the execution runs, so reads never time out.
     return httpx.Timeout(timeout, read=None)
-
-
-class SyncHTTP:
-    def __init__(
-        self,
-        url: str | None,
-        token: str | None,
-        timeout: float | None,
-        transport: httpx.BaseTransport | None,
-    ) -> None:
-        self.url = resolve_url(url)
-        self.token = resolve_token(token)
-        self.timeout = timeout
-        self._client = httpx.Client(
-            base_url=self.url + API_PREFIX,
-            headers=_headers(self.token),
-            timeout=timeout,
-            transport=transport,
-        )
-
-    def send(self, call: Call) -> Any:
-        try:
-            response = self._client.request(call.method, call.path, **_request_kwargs(call))
-        except httpx.TransportError as exc:
-            raise connection_error(self.url, exc) from exc
-        return decode(self.url, response)
-
-    @contextmanager
-    def stream(self, call: Call) -> Iterator[httpx.Response]:
-        """An open streaming response; error answers raise before the body is read."""
-        try:
-            with self._client.stream(
-                call.method, call.path, timeout=_stream_timeout(self.timeout), **_request_kwargs(call)
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    decode(self.url, response)
-                yield response
-        except httpx.TransportError as exc:
-            raise connection_error(self.url, exc) from exc
-
-    def close(self) -> None:
-        self._client.close()
-
-
-class AsyncHTTP:
-    def __init__(
-        self,
-        url: str | None,
-        token: str | None,
-        timeout: float | None,
-        transport: httpx.AsyncBaseTransport | None,
-    ) -> None:
-        self.url = resolve_url(url)
-        self.token = resolve_token(token)
-        self.timeout = timeout
-        self._client = httpx.AsyncClient(
-            base_url=self.url + API_PREFIX,
-            headers=_headers(self.token),
-            timeout=timeout,
-            transport=transport,
-        )
-
-    async def send(self, call: Call) -> Any:
-        try:
-            response = await self._client.request(call.method, call.path, **_request_kwargs(call))
-        except httpx.TransportError as exc:
-            raise connection_error(self.url, exc) from exc
-        return decode(self.url, response)
-
-    @asynccontextmanager
-    async def stream(self, call: Call) -> AsyncIterator[httpx.Response]:
-        try:
-            async with self._client.stream(
-                call.method, call.path, timeout=_stream_timeout(self.timeout), **_request_kwargs(call)
-            ) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    decode(self.url, response)
-                yield response
-        except httpx.TransportError as exc:
-            raise connection_error(self.url, exc) from exc
-
-    async def aclose(self) -> None:
-        await self._client.aclose()

@@ -3,17 +3,22 @@
 The client keeps each answer's JSON as `.raw` and reads typed attributes
 from it on demand: a newer server may add fields, which then stay reachable
 through `.raw` without a client upgrade, and `refresh()` only swaps the dict.
+The attributes are declared (`workflow = field("workflow", str, "")`), not
+written out as readers, so a document class reads as the list of its fields.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, Self, TypeVar, overload
 
 from conveyor.core.model import TERMINAL, Status
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -44,12 +49,50 @@ def format_datetime(value: datetime | str) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Field(Generic[T]):
+    """A typed attribute read from the document's `.raw` on each access (see `field` and `maybe`)."""
+
+    def __init__(self, key: str, convert: Callable[[Any], T], default: object, doc: str) -> None:
+        self.path = key.split(".")
+        self.convert = convert
+        self.default = default
+        self.__doc__ = doc
+
+    def read(self, raw: JSON) -> T:
+        value: Any = raw
+        for key in self.path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if self.default is not None:
+            value = value or self.default  # as the server writes it: an empty value means the default
+        return None if value is None else self.convert(value)  # type: ignore[return-value]
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Field[T]: ...
+    @overload
+    def __get__(self, obj: Document, owner: type[Any]) -> T: ...
+    def __get__(self, obj: Document | None, owner: type[Any]) -> Field[T] | T:
+        return self if obj is None else self.read(obj.raw)
+
+
+def field(key: str, convert: Callable[[Any], T], default: object, doc: str = "") -> Field[T]:
+    """`name = field("name", str, "")`: `convert(raw["name"])`, or the default when it is missing or empty.
+
+    A dotted key reads into nested objects (`"trigger.kind"`).
+    """
+    return Field(key, convert, default, doc)
+
+
+def maybe(key: str, convert: Callable[[Any], T | None], doc: str = "") -> Field[T | None]:
+    """`timeout = maybe("timeout", float)`: None when missing, else converted (so 0 stays 0)."""
+    return Field(key, convert, None, doc)
 
 
 class Document:
@@ -58,17 +101,21 @@ class Document:
     def __init__(self, raw: JSON) -> None:
         self.raw: JSON = raw
 
-    def _set_raw(self, raw: JSON) -> None:
-        self.raw = raw
+    def _take(self, answer: Document) -> Self:
+        """Become the server's answer about this document (actions update the object in place)."""
+        self.raw = answer.raw
+        return self
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, type(self)) and other.raw == self.raw
 
     __hash__ = None  # type: ignore[assignment]  # the document is mutable through refresh()
 
-    @property
-    def id(self) -> str:
-        return str(self.raw.get("id", ""))
+    id = field("id", str, "")
+
+
+def _error(err: Any) -> JSON:
+    return err if isinstance(err, dict) else {"type": "Error", "message": str(err)}
 
 
 class ExecutionData(Document):
@@ -80,10 +127,40 @@ class ExecutionData(Document):
     def __eq__(self, other: object) -> bool:  # an Execution equals an AsyncExecution of the same document
         return isinstance(other, ExecutionData) and other.raw == self.raw
 
-    # --- identity and request --------------------------------------------------
-    @property
-    def workflow(self) -> str:
-        return str(self.raw.get("workflow", ""))
+    # identity and request
+    workflow = field("workflow", str, "")
+    target = maybe("target", str)
+    queue = maybe("queue", str)
+    priority = field("priority", int, 0)
+    parameters = field("parameters", JSON, {})
+    is_system = field("is_system", bool, False)
+    dry_run = field("dry_run", bool, False)
+    force = field("force", bool, False)
+    created_by = maybe("created_by", str)
+    group_id = maybe("group_id", str)
+    # times
+    created_at = maybe("created_at", parse_datetime)
+    updated_at = maybe("updated_at", parse_datetime)
+    scheduled_for = maybe("scheduled_for", parse_datetime)
+    started_at = maybe("started_at", parse_datetime)
+    ended_at = maybe("ended_at", parse_datetime)
+    expires_at = maybe("expires_at", parse_datetime)
+    lease_expires_at = maybe("lease_expires_at", parse_datetime)
+    # running
+    attempt = field("attempt", int, 0)
+    max_attempts = field("max_attempts", int, 1)
+    timeout = maybe("timeout", float)
+    worker_id = maybe("worker_id", str)
+    total_operations = maybe("total_operations", int)
+    finished_operations = maybe("finished_operations", int)
+    progress = maybe(
+        "progress", float, "`finished_operations / total_operations` as the server computed it, or None."
+    )
+    # outcome
+    result = field("result", _same, None)
+    error = maybe(
+        "error", _error, '`{"type", "message", "traceback"?}` once the execution failed, else None.'
+    )
 
     @property
     def status(self) -> Status:
@@ -91,114 +168,6 @@ class ExecutionData(Document):
         if "status" not in self.raw:
             raise KeyError("status is not in this document; it was fetched with `include` leaving it out")
         return Status(self.raw["status"])
-
-    @property
-    def target(self) -> str | None:
-        return self.raw.get("target")
-
-    @property
-    def queue(self) -> str | None:
-        return self.raw.get("queue")
-
-    @property
-    def priority(self) -> int:
-        return int(self.raw.get("priority") or 0)
-
-    @property
-    def parameters(self) -> JSON:
-        return dict(self.raw.get("parameters") or {})
-
-    @property
-    def is_system(self) -> bool:
-        return bool(self.raw.get("is_system"))
-
-    @property
-    def dry_run(self) -> bool:
-        return bool(self.raw.get("dry_run"))
-
-    @property
-    def force(self) -> bool:
-        return bool(self.raw.get("force"))
-
-    @property
-    def created_by(self) -> str | None:
-        return self.raw.get("created_by")
-
-    @property
-    def group_id(self) -> str | None:
-        return self.raw.get("group_id")
-
-    # --- times -----------------------------------------------------------------
-    @property
-    def created_at(self) -> datetime | None:
-        return parse_datetime(self.raw.get("created_at"))
-
-    @property
-    def updated_at(self) -> datetime | None:
-        return parse_datetime(self.raw.get("updated_at"))
-
-    @property
-    def scheduled_for(self) -> datetime | None:
-        return parse_datetime(self.raw.get("scheduled_for"))
-
-    @property
-    def started_at(self) -> datetime | None:
-        return parse_datetime(self.raw.get("started_at"))
-
-    @property
-    def ended_at(self) -> datetime | None:
-        return parse_datetime(self.raw.get("ended_at"))
-
-    @property
-    def expires_at(self) -> datetime | None:
-        return parse_datetime(self.raw.get("expires_at"))
-
-    @property
-    def lease_expires_at(self) -> datetime | None:
-        return parse_datetime(self.raw.get("lease_expires_at"))
-
-    # --- running ---------------------------------------------------------------
-    @property
-    def attempt(self) -> int:
-        return int(self.raw.get("attempt") or 0)
-
-    @property
-    def max_attempts(self) -> int:
-        return int(self.raw.get("max_attempts") or 1)
-
-    @property
-    def timeout(self) -> float | None:
-        return _float_or_none(self.raw.get("timeout"))
-
-    @property
-    def worker_id(self) -> str | None:
-        return self.raw.get("worker_id")
-
-    @property
-    def total_operations(self) -> int | None:
-        return _int_or_none(self.raw.get("total_operations"))
-
-    @property
-    def finished_operations(self) -> int | None:
-        return _int_or_none(self.raw.get("finished_operations"))
-
-    @property
-    def progress(self) -> float | None:
-        """`finished_operations / total_operations` as the server computed it, or None when unknown."""
-        return _float_or_none(self.raw.get("progress"))
-
-    # --- outcome ---------------------------------------------------------------
-    @property
-    def result(self) -> Any:
-        return self.raw.get("result")
-
-    @property
-    def error(self) -> JSON | None:
-        """`{"type", "message", "traceback"?}` once the execution failed, else None."""
-        err = self.raw.get("error")
-        if err is None:
-            return None
-        return err if isinstance(err, dict) else {"type": "Error", "message": str(err)}
 
     @property
     def is_terminal(self) -> bool:
@@ -211,7 +180,7 @@ class StartSpec:
     """One execution to start; `start_many` takes these (or plain dicts of the same keys)."""
 
     workflow: str
-    parameters: JSON = field(default_factory=dict)
+    parameters: JSON = dataclasses.field(default_factory=dict)
     target: str | None = None
     queue: bool = False
     force: bool = False
@@ -221,17 +190,8 @@ class StartSpec:
     allow_custom_parameters: bool = False
 
     def to_body(self) -> JSON:
-        return {
-            "workflow": self.workflow,
-            "parameters": dict(self.parameters),
-            "target": self.target,
-            "queue": self.queue,
-            "force": self.force,
-            "dry_run": self.dry_run,
-            "schedule": None if self.schedule is None else format_datetime(self.schedule),
-            "priority": self.priority,
-            "allow_custom_parameters": self.allow_custom_parameters,
-        }
+        schedule = None if self.schedule is None else format_datetime(self.schedule)
+        return {**dataclasses.asdict(self), "schedule": schedule}
 
     @classmethod
     def coerce(cls, spec: StartSpec | JSON) -> StartSpec:

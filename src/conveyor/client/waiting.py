@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from conveyor.client.errors import ExecutionCancelled, ExecutionFailed
 from conveyor.client.models import ExecutionData
 from conveyor.core.model import Status
+
+T = TypeVar("T")
+#: `on_update` of `wait()`: called with each polled state; the async client also takes coroutine functions.
+Hook = Callable[[T], None]
+AsyncHook = Callable[[T], Awaitable[None] | None]
 
 #: How many times in a row the events stream may drop before the client gives up on it.
 MAX_RECONNECTS = 5
@@ -49,3 +56,15 @@ def raise_outcome(execution: ExecutionData) -> None:
 def reconnect_delay(failures: int) -> float:
     """Back off between reconnects of the events stream: 0.2 s, 0.4 s, ... up to 2 s."""
     return float(min(0.2 * 2 ** max(0, failures - 1), 2.0))
+
+
+def notify(hook: Hook[T] | None, value: T) -> None:
+    if hook is not None:
+        hook(value)
+
+
+async def anotify(hook: AsyncHook[T] | None, value: T) -> None:
+    if hook is not None:
+        maybe = hook(value)
+        if maybe is not None:
+            await maybe
