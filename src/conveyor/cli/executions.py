@@ -7,14 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
-from conveyor.cli import output
-from conveyor.cli.output import fail, note, print_json
-from conveyor.cli.params import ParamError, parse_params, split_csv
+from conveyor.cli import options, output
+from conveyor.cli.options import (
+    JsonFlag,
+    ParamOpt,
+    ParamsJsonOpt,
+    RunTargetOpt,
+    id_command,
+    option,
+    shown,
+    with_options,
+)
+from conveyor.cli.output import note, print_json
+from conveyor.cli.params import split_csv
 from conveyor.cli.progress import wait_with_progress
-from conveyor.cli.state import JSON_OPTION, api_command, state_of, wants_json
+from conveyor.cli.state import api_command, show, show_list, state_of, wants_json
 from conveyor.client import Execution
 
-JsonFlag = Annotated[bool, JSON_OPTION]
+IdArg = Annotated[str, typer.Argument(metavar="ID")]
 StatusOpt = Annotated[
     str | None, typer.Option("--status", "-s", help="Comma-separated statuses, e.g. running,failed.")
 ]
@@ -23,37 +33,31 @@ TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Comma-sep
 QueueOpt = Annotated[str | None, typer.Option("--queue", help="Comma-separated worker queues.")]
 
 
-def _filters(
-    status: str | None, workflow: str | None, target: str | None, queue: str | None
-) -> dict[str, Any]:
-    return {
-        "status": split_csv(status),
-        "workflow": split_csv(workflow),
-        "target": split_csv(target),
-        "queue": split_csv(queue),
-    }
+#: The filters `list` and `count` share.
+FILTER_OPTIONS = (
+    option("status", StatusOpt),
+    option("workflow", WorkflowOpt),
+    option("target", TargetOpt),
+    option("queue", QueueOpt),
+)
+
+
+def _filters(opts: dict[str, Any]) -> dict[str, Any]:
+    return {p.name: split_csv(opts[p.name]) for p in FILTER_OPTIONS}
 
 
 def _show(ctx: typer.Context, ex: Execution, as_json: bool, verb: str) -> None:
     """After an action: the document with --json, else one line saying where the execution now stands."""
-    if wants_json(ctx, as_json):
-        print_json(ex.raw)
-    else:
-        output.out().print(output.status_line(f"{verb} execution {ex.id}: now ", ex))
+    show(ctx, as_json, ex.raw, output.status_line(f"{verb} execution {ex.id}: now ", ex))
 
 
 @api_command
 def start(
     ctx: typer.Context,
     workflow: Annotated[str, typer.Argument(help="The workflow to run.")],
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", "-p", help="KEY=VALUE; VALUE is JSON when it parses (n=20 is a number)."),
-    ] = None,
-    params_json: Annotated[
-        str | None, typer.Option("--params-json", help="All parameters as a JSON object, or @file.json.")
-    ] = None,
-    target: Annotated[str | None, typer.Option("--target", "-t", help="The target to run on.")] = None,
+    param: ParamOpt = None,
+    params_json: ParamsJsonOpt = None,
+    target: RunTargetOpt = None,
     queue: Annotated[bool, typer.Option("--queue", help="Wait for a free slot instead of refusing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Start even if the target is busy.")] = False,
     dry_run: Annotated[
@@ -70,10 +74,7 @@ def start(
     as_json: JsonFlag = False,
 ) -> None:
     """Start an execution of WORKFLOW; with --wait, follow it and exit 1 if it fails, 2 on timeout."""
-    try:
-        parameters = parse_params(param, params_json)
-    except ParamError as exc:
-        fail(str(exc), 2)
+    parameters = options.parameters(param, params_json)
     json_out = wants_json(ctx, as_json)
     with state_of(ctx).client() as client:
         ex = client.executions.start(
@@ -98,76 +99,50 @@ def start(
 
 
 @api_command
+@with_options(*FILTER_OPTIONS)
 def list_(
     ctx: typer.Context,
-    status: StatusOpt = None,
-    workflow: WorkflowOpt = None,
-    target: TargetOpt = None,
-    queue: QueueOpt = None,
     sort: Annotated[
         str, typer.Option("--sort", help="Fields, '-' for descending: -created_at,workflow.")
     ] = "-created_at",
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many.")] = 50,
     as_json: JsonFlag = False,
+    **opts: Any,
 ) -> None:
     """List executions, newest first."""
     with state_of(ctx).client() as client:
         found = list(
             client.executions.list(
-                **_filters(status, workflow, target, queue),
+                **_filters(opts),
                 sort=sort,
                 page_size=min(limit, 1000),
                 limit=limit,
             )
         )
-    if wants_json(ctx, as_json):
-        print_json([ex.raw for ex in found])
-        return
-    if not found:
-        note("no executions match")
-        return
-    output.out().print(output.executions_table(found))
-    if len(found) == limit:
-        note(f"[dim](showing the first {limit}; --limit shows more)[/dim]")
+    show_list(ctx, as_json, found, output.executions_table, "no executions match", limit=limit)
+
+
+get = id_command(
+    IdArg,
+    lambda client, execution_id: client.executions.get(execution_id),
+    shown(output.execution_detail),
+    "Show one execution in full, with its error and traceback if it failed.",
+)
 
 
 @api_command
-def get(
-    ctx: typer.Context,
-    execution_id: Annotated[str, typer.Argument(metavar="ID")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Show one execution in full, with its error and traceback if it failed."""
-    with state_of(ctx).client() as client:
-        ex = client.executions.get(execution_id)
-    if wants_json(ctx, as_json):
-        print_json(ex.raw)
-    else:
-        output.out().print(output.execution_detail(ex))
-
-
-@api_command
-def count(
-    ctx: typer.Context,
-    status: StatusOpt = None,
-    workflow: WorkflowOpt = None,
-    target: TargetOpt = None,
-    queue: QueueOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
+@with_options(*FILTER_OPTIONS)
+def count(ctx: typer.Context, as_json: JsonFlag = False, **opts: Any) -> None:
     """Count executions matching the filters."""
     with state_of(ctx).client() as client:
-        n = client.executions.count(**_filters(status, workflow, target, queue))
-    if wants_json(ctx, as_json):
-        print_json({"count": n})
-    else:
-        typer.echo(str(n))
+        n = client.executions.count(**_filters(opts))
+    show(ctx, as_json, {"count": n}, str(n))
 
 
 @api_command
 def logs(
     ctx: typer.Context,
-    execution_id: Annotated[str, typer.Argument(metavar="ID")],
+    execution_id: IdArg,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until it ends.")] = False,
     after: Annotated[int, typer.Option("--after", help="Only events after this sequence number.")] = 0,
     as_json: JsonFlag = False,
@@ -195,40 +170,33 @@ def logs(
 def _action(verb: str, done: str, doc: str) -> Callable[..., None]:
     """Commands that take only an ID share one shape; this builds pause and requeue."""
 
-    @api_command
-    def command(
-        ctx: typer.Context,
-        execution_id: Annotated[str, typer.Argument(metavar="ID")],
-        as_json: JsonFlag = False,
-    ) -> None:
-        with state_of(ctx).client() as client:
-            ex = getattr(client.executions, verb)(execution_id)
+    def present(ctx: typer.Context, ex: Execution, as_json: bool) -> None:
         _show(ctx, ex, as_json, done)
 
-    command.__doc__ = doc
-    return command
+    return id_command(
+        IdArg, lambda client, execution_id: getattr(client.executions, verb)(execution_id), present, doc
+    )
 
 
 @api_command
 def cancel(
     ctx: typer.Context,
-    execution_id: Annotated[str, typer.Argument(metavar="ID")],
+    execution_id: IdArg,
     force: Annotated[bool, typer.Option("--force", help="Mark it cancelled now, without waiting.")] = False,
     kill: Annotated[bool, typer.Option("--kill", help="Also stop its code (process isolation).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Cancel an execution: at its next checkpoint, or at once with --force / --kill."""
-    if force and kill:
-        fail("choose --force or --kill, not both", 2)
+    mode = options.cancel_mode(force, kill)
     with state_of(ctx).client() as client:
-        ex = client.executions.cancel(execution_id, force=force, kill=kill)
+        ex = client.executions.cancel(execution_id, **mode)
     _show(ctx, ex, as_json, "cancel requested for" if ex.raw.get("status") != "cancelled" else "cancelled")
 
 
 @api_command
 def resume(
     ctx: typer.Context,
-    execution_id: Annotated[str, typer.Argument(metavar="ID")],
+    execution_id: IdArg,
     force: Annotated[bool, typer.Option("--force", help="Also resume a failed or cancelled one.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -241,7 +209,7 @@ def resume(
 @api_command
 def delete(
     ctx: typer.Context,
-    execution_id: Annotated[str, typer.Argument(metavar="ID")],
+    execution_id: IdArg,
 ) -> None:
     """Delete a finished execution and its events."""
     with state_of(ctx).client() as client:
@@ -254,18 +222,19 @@ def workflows(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List the workflows the server can run."""
     with state_of(ctx).client() as client:
         found = client.workflows.list()
-    if wants_json(ctx, as_json):
-        print_json([wf.raw for wf in found])
-    elif not found:
-        note("no workflows are registered; start the server with --app module")
-    else:
-        output.out().print(output.workflows_table(found))
+    show_list(
+        ctx,
+        as_json,
+        found,
+        output.workflows_table,
+        "no workflows are registered; start the server with --app module",
+    )
 
 
 def register(app: typer.Typer) -> None:
     app.command()(start)
     app.command("list")(list_)
-    app.command()(get)
+    app.command("get")(get)
     app.command()(count)
     app.command()(logs)
     app.command()(cancel)

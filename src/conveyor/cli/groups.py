@@ -18,22 +18,15 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress, TaskID
 from rich.table import Table
 from rich.text import Text
 
-from conveyor.cli import output
-from conveyor.cli.output import compact, err, fail, note, print_json, status_text, when
-from conveyor.cli.params import ParamError, parse_pair, parse_params
-from conveyor.cli.state import JSON_OPTION, api_command, state_of, wants_json
+from conveyor.cli import options, output
+from conveyor.cli.options import FailedGroupOpt, JsonFlag, SuccessGroupOpt, TimeoutOpt
+from conveyor.cli.output import compact, detail_table, fail, list_table, note, print_json, status_text, when
+from conveyor.cli.params import ParamError, parse_pair
+from conveyor.cli.state import api_command, show_list, state_of, wants_json
 from conveyor.client import Client, ExecutionData, ExecutionGroup, ExecutionGroupData
 from conveyor.client.groups import MEMBER_FIELDS
 from conveyor.client.waiting import Deadline
@@ -58,11 +51,7 @@ GROUP_STYLES = {
     "cancelled": "yellow",
 }
 
-JsonFlag = Annotated[bool, JSON_OPTION]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="An execution group id.")]
-TimeoutOpt = Annotated[
-    float | None, typer.Option("--timeout", help="Give up waiting after this many seconds (exit 2).")
-]
 
 
 def group_status_text(status: str) -> Text:
@@ -77,9 +66,10 @@ def counts_text(g: ExecutionGroupData) -> str:
 
 
 def groups_table(groups: Iterable[ExecutionGroupData]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("id", "workflow", "target group", "status", "ended", "concurrency", "members", "created"):
-        table.add_column(name, no_wrap=name != "members")
+    table = list_table(
+        ("id", "workflow", "target group", "status", "ended", "concurrency", "members", "created"),
+        wrap=("members",),
+    )
     for g in groups:
         table.add_row(
             g.id, g.workflow, g.target_group, group_status_text(g.status), f"{g.ended}/{g.total}",
@@ -89,9 +79,6 @@ def groups_table(groups: Iterable[ExecutionGroupData]) -> Table:
 
 
 def group_detail(g: ExecutionGroupData) -> Table:
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
     rows: list[tuple[str, str | Text]] = [
         ("id", g.id),
         ("workflow", g.workflow),
@@ -109,15 +96,13 @@ def group_detail(g: ExecutionGroupData) -> Table:
     ]
     if g.force:
         rows.append(("flags", "force"))
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
+    return detail_table(rows)
 
 
 def members_table(members: Iterable[ExecutionData]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("target", "execution", "status", "progress", "started", "ended", "error"):
-        table.add_column(name, no_wrap=name not in ("error",))
+    table = list_table(
+        ("target", "execution", "status", "progress", "started", "ended", "error"), wrap=("error",)
+    )
     for m in members:
         error = m.error or {}
         table.add_row(
@@ -185,10 +170,7 @@ def follow(
 
     try:
         if bars and not as_json:
-            with Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=err(), transient=True,
-            ) as progress:  # fmt: skip
+            with output.progress_bars() as progress:
                 board = GroupBoard(progress, group)
                 while not poll(board) and not deadline.expired:
                     time.sleep(deadline.pause(POLL_INTERVAL))
@@ -267,21 +249,14 @@ def start(
     force: Annotated[
         bool, typer.Option("--force", help="Start on busy targets too (the concurrency still holds).")
     ] = False,
-    success_group: Annotated[
-        str | None, typer.Option("--success-group", help="Add targets whose member succeeds to this group.")
-    ] = None,
-    failed_group: Annotated[
-        str | None, typer.Option("--failed-group", help="Add targets whose member fails to this group.")
-    ] = None,
+    success_group: SuccessGroupOpt = None,
+    failed_group: FailedGroupOpt = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow it to the end with progress bars.")] = False,
     timeout: TimeoutOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Start WORKFLOW on every target of --target-group, at most --concurrency at a time."""
-    try:
-        defaults = parse_params(param, params_json)
-    except ParamError as exc:
-        fail(str(exc), 2)
+    defaults = options.parameters(param, params_json)
     per_target = _per_target(target_param)
     json_out = wants_json(ctx, as_json)
     with state_of(ctx).client() as client:
@@ -322,12 +297,8 @@ def list_(
     """List execution groups, oldest first, with their status and member counts."""
     with state_of(ctx).client() as client:
         found = client.execution_groups.list(workflow, target_group)
-    if wants_json(ctx, as_json):
-        print_json([g.raw for g in found])
-    elif not found:
-        note("no execution groups; start one with `conveyor group start WORKFLOW --target-group NAME`")
-    else:
-        output.out().print(groups_table(found))
+    empty = "no execution groups; start one with `conveyor group start WORKFLOW --target-group NAME`"
+    show_list(ctx, as_json, found, groups_table, empty)
 
 
 @app.command("get")
@@ -357,10 +328,9 @@ def cancel(
     as_json: JsonFlag = False,
 ) -> None:
     """Cancel every member that has not ended: queued ones at once, running ones as asked."""
-    if force and kill:
-        fail("choose --force or --kill, not both", 2)
+    mode = options.cancel_mode(force, kill)
     with state_of(ctx).client() as client:
-        g = client.execution_groups.cancel(group_id, force=force, kill=kill)
+        g = client.execution_groups.cancel(group_id, **mode)
     _show(ctx, g, as_json, "cancelled" if g.is_done else "cancel requested for")
 
 
@@ -383,12 +353,8 @@ def concurrency(
 def set_target_groups(
     ctx: typer.Context,
     group_id: IdArg,
-    success_group: Annotated[
-        str | None, typer.Option("--success-group", help="Targets whose member succeeds join this group.")
-    ] = None,
-    failed_group: Annotated[
-        str | None, typer.Option("--failed-group", help="Targets whose member fails join this group.")
-    ] = None,
+    success_group: SuccessGroupOpt = None,
+    failed_group: FailedGroupOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Collect the targets of members that succeed / fail in target groups (ended members count too)."""

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -98,10 +106,42 @@ def compact(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def executions_table(executions: Iterable[ExecutionData]) -> Table:
+def list_table(columns: Iterable[str], *, wrap: Collection[str] = ()) -> Table:
+    """An empty list table with a bold header; only the `wrap` columns may wrap."""
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("id", "workflow", "target", "status", "progress", "created", "ended"):
-        table.add_column(name, no_wrap=name in ("id", "status", "created", "ended"))
+    for name in columns:
+        table.add_column(name, no_wrap=name not in wrap)
+    return table
+
+
+def detail_table(rows: Iterable[tuple[str, str | Text]]) -> Table:
+    """One thing as a two-column sheet: field names in bold, values folded to the width."""
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def progress_bars() -> Progress:
+    """Transient progress bars on stderr (spinner, text, bar, done/total, time), for the waits."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err(),
+        transient=True,
+    )
+
+
+def executions_table(executions: Iterable[ExecutionData]) -> Table:
+    table = list_table(
+        ("id", "workflow", "target", "status", "progress", "created", "ended"),
+        wrap=("workflow", "target", "progress"),
+    )
     for ex in executions:
         table.add_row(
             ex.id,
@@ -117,9 +157,6 @@ def executions_table(executions: Iterable[ExecutionData]) -> Table:
 
 def execution_detail(ex: Execution) -> Table:
     """One execution as a two-column sheet, with its error (and traceback) spelled out when it failed."""
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
     raw = ex.raw
     attempts = f"{raw.get('attempt', 0)} of {raw.get('max_attempts', 1)}"
     rows: list[tuple[str, str | Text]] = [
@@ -149,15 +186,13 @@ def execution_detail(ex: Execution) -> Table:
         rows.append(("error", Text(f"{error.get('type', 'Error')}: {error.get('message', '')}", style="red")))
         if error.get("traceback"):
             rows.append(("traceback", Text(str(error["traceback"]).rstrip(), style="dim")))
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
+    return detail_table(rows)
 
 
 def workflows_table(workflows: Iterable[Workflow]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("name", "queue", "isolation", "system", "timeout", "attempts", "description"):
-        table.add_column(name, no_wrap=name != "description")
+    table = list_table(
+        ("name", "queue", "isolation", "system", "timeout", "attempts", "description"), wrap=("description",)
+    )
     for wf in workflows:
         table.add_row(
             wf.name,

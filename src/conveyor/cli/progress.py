@@ -9,17 +9,9 @@ stdout carries only the result.
 from __future__ import annotations
 
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress, TaskID
 
-from conveyor.cli.output import err, fail, note, print_json
+from conveyor.cli.output import fail, note, print_json, progress_bars
 from conveyor.client import (
     Execution,
     ExecutionCancelled,
@@ -54,15 +46,7 @@ def wait_with_progress(ex: Execution, timeout: float | None, *, as_json: bool, s
     """Wait for `ex`, print its result (or full document with --json), exit 1 on failure, 2 on timeout."""
     try:
         if show_bar and not as_json:
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err(),
-                transient=True,
-            ) as progress:
+            with progress_bars() as progress:
                 bar = _Bar(progress, progress.add_task(ex.workflow, total=None))
                 bar(ex)
                 ex.wait(timeout=timeout, poll_interval=POLL_INTERVAL, on_update=bar)

@@ -11,17 +11,18 @@ workflow) exits 1 with the server's message.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from conveyor.cli import output
-from conveyor.cli.output import compact, fail, note, print_json, when
-from conveyor.cli.params import ParamError, parse_params
-from conveyor.cli.state import JSON_OPTION, api_command, state_of, wants_json
+from conveyor.cli import options, output
+from conveyor.cli.options import JsonFlag, ParamOpt, RunTargetOpt, id_command, option, shown, with_options
+from conveyor.cli.output import compact, detail_table, fail, list_table, print_json, when
+from conveyor.cli.state import api_command, show_count, show_list, state_of, wants_json
+from conveyor.client import Client
 from conveyor.client.schedules import ScheduleData, trigger_value
 
 app = typer.Typer(
@@ -30,7 +31,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, JSON_OPTION]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="A schedule id.")]
 CronOpt = Annotated[
     str | None, typer.Option("--cron", help='Cron expression, e.g. "*/5 * * * *" or Quartz "0 0/5 * * * ?".')
@@ -48,13 +48,6 @@ TriggerOpt = Annotated[
 ]
 TzOpt = Annotated[
     str | None, typer.Option("--tz", help="IANA time zone for --cron (and a --date without offset).")
-]
-ParamOpt = Annotated[
-    list[str] | None,
-    typer.Option("--param", "-p", help="KEY=VALUE; VALUE is JSON when it parses (n=20 is a number)."),
-]
-ParamsJsonOpt = Annotated[
-    str | None, typer.Option("--params-json", help="All parameters as a JSON object, or @file.json.")
 ]
 TriggerParamsOpt = Annotated[
     str | None,
@@ -74,22 +67,32 @@ OverlapOpt = Annotated[
 ]
 PriorityOpt = Annotated[int | None, typer.Option("--priority", help="Priority of each execution started.")]
 
+#: The ways to give a trigger (one at most), shared by `add` and `edit`.
+TRIGGER_OPTIONS = (
+    option("cron", CronOpt),
+    option("rate", RateOpt),
+    option("date", DateOpt),
+    option("oninit", OninitOpt, False),
+    option("once_delay", OnceDelayOpt),
+    option("trigger", TriggerOpt),
+)
+#: What else `add` and `edit` both take, each passed on as given (None: not given).
+SETTING_OPTIONS = (
+    option("params_json", options.ParamsJsonOpt),
+    option("trigger_params", TriggerParamsOpt),
+    option("description", DescriptionOpt),
+    option("misfire", MisfireOpt),
+    option("misfire_limit", MisfireLimitOpt),
+    option("grace", GraceOpt),
+    option("overlap", OverlapOpt),
+    option("priority", PriorityOpt),
+)
+POLICIES = ("misfire", "misfire_limit", "grace", "overlap", "priority")
 
-def _trigger(
-    cron: str | None,
-    rate: str | None,
-    date: str | None,
-    oninit: bool,
-    once_delay: str | None,
-    trigger: str | None,
-    *,
-    required: bool,
-) -> str | dict[str, Any] | None:
+
+def _trigger(opts: dict[str, Any], *, required: bool) -> str | dict[str, Any] | None:
     """The trigger the flags give (exit 2 unless exactly one, or none when not `required`)."""
-    given: dict[str, Any] = {
-        "cron": cron, "rate": rate, "date": date, "oninit": oninit, "once_delay": once_delay,
-        "trigger": trigger,
-    }  # fmt: skip
+    given: dict[str, Any] = {p.name: opts[p.name] for p in TRIGGER_OPTIONS}
     if not required and not any((v is not None and v is not False) for v in given.values()):
         return None
     try:
@@ -116,13 +119,6 @@ def _json_object(text: str | None, flag: str) -> dict[str, Any] | None:
     return loaded
 
 
-def _parameters(param: list[str] | None, params_json: str | None) -> dict[str, Any]:
-    try:
-        return parse_params(param, params_json)
-    except ParamError as exc:
-        fail(str(exc), 2)
-
-
 def fire_times(s: ScheduleData, sep: str = ", ") -> str:
     times = s.next_fire_times
     return sep.join(when(t) for t in times) if times else "-"
@@ -137,9 +133,10 @@ def state_text(s: ScheduleData) -> Text:
 
 
 def schedules_table(schedules: Iterable[ScheduleData]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("id", "workflow", "trigger", "enabled", "next fires", "last fired", "fires"):
-        table.add_column(name, no_wrap=name in ("id", "enabled", "last fired", "fires"))
+    table = list_table(
+        ("id", "workflow", "trigger", "enabled", "next fires", "last fired", "fires"),
+        wrap=("workflow", "trigger", "next fires"),
+    )
     for s in schedules:
         table.add_row(
             s.id,
@@ -154,9 +151,6 @@ def schedules_table(schedules: Iterable[ScheduleData]) -> Table:
 
 
 def schedule_detail(s: ScheduleData) -> Table:
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
     rows: list[tuple[str, str | Text]] = [
         ("id", s.id),
         ("workflow", s.workflow),
@@ -184,9 +178,7 @@ def schedule_detail(s: ScheduleData) -> Table:
         rows.append(("flags", "dry_run"))
     if s.last_error:
         rows.append(("last error", Text(s.last_error, style="red")))
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
+    return detail_table(rows)
 
 
 def _show(ctx: typer.Context, s: ScheduleData, as_json: bool, verb: str) -> None:
@@ -205,51 +197,28 @@ def _show(ctx: typer.Context, s: ScheduleData, as_json: bool, verb: str) -> None
 
 @app.command("add")
 @api_command
+@with_options(*TRIGGER_OPTIONS, *SETTING_OPTIONS)
 def add(
     ctx: typer.Context,
     workflow: Annotated[str, typer.Argument(help="The workflow each fire starts.")],
-    cron: CronOpt = None,
-    rate: RateOpt = None,
-    date: DateOpt = None,
-    oninit: OninitOpt = False,
-    once_delay: OnceDelayOpt = None,
-    trigger: TriggerOpt = None,
     tz: TzOpt = None,
     param: ParamOpt = None,
-    params_json: ParamsJsonOpt = None,
-    trigger_params: TriggerParamsOpt = None,
-    target: Annotated[str | None, typer.Option("--target", "-t", help="The target to run on.")] = None,
-    description: DescriptionOpt = None,
-    misfire: MisfireOpt = None,
-    misfire_limit: MisfireLimitOpt = None,
-    grace: GraceOpt = None,
-    overlap: OverlapOpt = None,
-    priority: PriorityOpt = None,
+    target: RunTargetOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Start each execution as a dry run.")] = False,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it switched off.")] = False,
     as_json: JsonFlag = False,
+    **opts: Any,
 ) -> None:
     """Create a schedule of WORKFLOW with exactly one trigger."""
-    spec = _trigger(cron, rate, date, oninit, once_delay, trigger, required=True)
-    parameters = _parameters(param, params_json)
-    extra = _json_object(trigger_params, "--trigger-params")
+    spec = _trigger(opts, required=True)
+    parameters = options.parameters(param, opts["params_json"])
+    extra = _json_object(opts["trigger_params"], "--trigger-params")
     with state_of(ctx).client() as client:
         s = client.schedules.create(
-            workflow,
-            trigger=spec,
-            timezone=tz,
-            parameters=parameters,
-            target=target,
-            description=description or "",
-            params=extra,
-            misfire=misfire,
-            misfire_limit=misfire_limit,
-            grace=grace,
-            overlap=overlap,
-            priority=priority,
-            dry_run=dry_run or None,
-            enabled=False if disabled else None,
-        )
+            workflow, trigger=spec, timezone=tz, parameters=parameters, target=target,
+            description=opts["description"] or "", params=extra, dry_run=dry_run or None,
+            enabled=False if disabled else None, **{name: opts[name] for name in POLICIES},
+        )  # fmt: skip
     _show(ctx, s, as_json, "created")
 
 
@@ -265,41 +234,27 @@ def list_(
     """List schedules, oldest first, with their next three fire times."""
     with state_of(ctx).client() as client:
         found = list(client.schedules.list(owner, target, page_size=min(limit, 1000), limit=limit))
-    if wants_json(ctx, as_json):
-        print_json([s.raw for s in found])
-        return
-    if not found:
-        note("no schedules; create one with `conveyor schedule add WORKFLOW --cron EXPR`")
-        return
-    output.out().print(schedules_table(found))
-    if len(found) == limit:
-        note(f"[dim](showing the first {limit}; --limit shows more)[/dim]")
+    empty = "no schedules; create one with `conveyor schedule add WORKFLOW --cron EXPR`"
+    show_list(ctx, as_json, found, schedules_table, empty, limit=limit)
 
 
-@app.command("get")
-@api_command
-def get(ctx: typer.Context, schedule_id: IdArg, as_json: JsonFlag = False) -> None:
-    """Show one schedule in full."""
-    with state_of(ctx).client() as client:
-        s = client.schedules.get(schedule_id)
-    if wants_json(ctx, as_json):
-        print_json(s.raw)
-    else:
-        output.out().print(schedule_detail(s))
+get = app.command("get")(
+    id_command(
+        IdArg,
+        lambda client, sid: client.schedules.get(sid),
+        shown(schedule_detail),
+        "Show one schedule in full.",
+    )
+)
 
 
 @app.command("edit")
 @api_command
+@with_options(*TRIGGER_OPTIONS, *SETTING_OPTIONS)
 def edit(
     ctx: typer.Context,
     schedule_id: IdArg,
     workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Start this workflow.")] = None,
-    cron: CronOpt = None,
-    rate: RateOpt = None,
-    date: DateOpt = None,
-    oninit: OninitOpt = False,
-    once_delay: OnceDelayOpt = None,
-    trigger: TriggerOpt = None,
     tz: Annotated[
         str | None, typer.Option("--tz", help="IANA time zone; alone, re-reads the current trigger in it.")
     ] = None,
@@ -307,21 +262,14 @@ def edit(
         list[str] | None,
         typer.Option("--param", "-p", help="KEY=VALUE; replaces all parameters (with --params-json)."),
     ] = None,
-    params_json: ParamsJsonOpt = None,
-    trigger_params: TriggerParamsOpt = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Run on this target.")] = None,
     no_target: Annotated[bool, typer.Option("--no-target", help="Unbind it from its target.")] = False,
-    description: DescriptionOpt = None,
-    misfire: MisfireOpt = None,
-    misfire_limit: MisfireLimitOpt = None,
-    grace: GraceOpt = None,
-    overlap: OverlapOpt = None,
-    priority: PriorityOpt = None,
     dry_run: Annotated[
         bool | None, typer.Option("--dry-run/--no-dry-run", help="Start executions as dry runs, or not.")
     ] = None,
     enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Switch it on or off.")] = None,
     as_json: JsonFlag = False,
+    **opts: Any,
 ) -> None:
     """Change a schedule: only what is given changes (a new trigger counts from now)."""
     if target is not None and no_target:
@@ -331,24 +279,20 @@ def edit(
         for name, value in (
             ("workflow", workflow),
             ("timezone", tz),
-            ("params", _json_object(trigger_params, "--trigger-params")),
+            ("params", _json_object(opts["trigger_params"], "--trigger-params")),
             ("target", target),
-            ("description", description),
-            ("misfire", misfire),
-            ("misfire_limit", misfire_limit),
-            ("grace", grace),
-            ("overlap", overlap),
-            ("priority", priority),
+            ("description", opts["description"]),
             ("dry_run", dry_run),
             ("enabled", enabled),
+            *((name, opts[name]) for name in POLICIES),
         )
         if value is not None
     }
-    spec = _trigger(cron, rate, date, oninit, once_delay, trigger, required=False)
+    spec = _trigger(opts, required=False)
     if spec is not None:
         changes["trigger"] = spec
-    if param or params_json:
-        changes["parameters"] = _parameters(param, params_json)
+    if param or opts["params_json"]:
+        changes["parameters"] = options.parameters(param, opts["params_json"])
     if no_target:
         changes["target"] = None
     if not changes:
@@ -368,28 +312,21 @@ def delete(
     """Delete schedules, all or none: one unknown id deletes nothing."""
     with state_of(ctx).client() as client:
         n = client.schedules.delete(*schedule_ids)
-    if wants_json(ctx, as_json):
-        print_json({"deleted": n})
-    else:
-        note(f"deleted {n} schedule(s)")
+    show_count(ctx, as_json, "deleted", n, f"deleted {n} schedule(s)")
 
 
-@app.command("enable")
-@api_command
-def enable(ctx: typer.Context, schedule_id: IdArg, as_json: JsonFlag = False) -> None:
-    """Switch a schedule on; its next fire counts from now."""
-    with state_of(ctx).client() as client:
-        s = client.schedules.enable(schedule_id)
-    _show(ctx, s, as_json, "enabled")
+def _switch(verb: str, doc: str) -> Callable[..., None]:
+    """`enable` and `disable`: the client's method of that name, then where the schedule stands."""
+
+    def switch(client: Client, schedule_id: str) -> ScheduleData:
+        changed: ScheduleData = getattr(client.schedules, verb)(schedule_id)
+        return changed
+
+    return id_command(IdArg, switch, lambda ctx, s, as_json: _show(ctx, s, as_json, f"{verb}d"), doc)
 
 
-@app.command("disable")
-@api_command
-def disable(ctx: typer.Context, schedule_id: IdArg, as_json: JsonFlag = False) -> None:
-    """Switch a schedule off."""
-    with state_of(ctx).client() as client:
-        s = client.schedules.disable(schedule_id)
-    _show(ctx, s, as_json, "disabled")
+enable = app.command("enable")(_switch("enable", "Switch a schedule on; its next fire counts from now."))
+disable = app.command("disable")(_switch("disable", "Switch a schedule off."))
 
 
 @app.command("unschedule-all")
@@ -398,10 +335,9 @@ def unschedule_all(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Stop every enabled schedule you own; `reschedule-all` brings exactly these back."""
     with state_of(ctx).client() as client:
         n = client.schedules.unschedule_all()
-    if wants_json(ctx, as_json):
-        print_json({"count": n})
-    else:
-        note(f"stopped {n} schedule(s); `conveyor schedule reschedule-all` restores them")
+    show_count(
+        ctx, as_json, "count", n, f"stopped {n} schedule(s); `conveyor schedule reschedule-all` restores them"
+    )
 
 
 @app.command("reschedule-all")
@@ -410,10 +346,7 @@ def reschedule_all(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Restore the schedules `unschedule-all` stopped; their next fires count from now."""
     with state_of(ctx).client() as client:
         n = client.schedules.reschedule_all()
-    if wants_json(ctx, as_json):
-        print_json({"count": n})
-    else:
-        note(f"restored {n} schedule(s)")
+    show_count(ctx, as_json, "count", n, f"restored {n} schedule(s)")
 
 
 def register(root: typer.Typer) -> None:

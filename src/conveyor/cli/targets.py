@@ -17,9 +17,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from conveyor.cli import output
-from conveyor.cli.output import fail, note, print_json, when
-from conveyor.cli.state import JSON_OPTION, api_command, state_of, wants_json
+from conveyor.cli.options import JsonFlag, id_command, shown
+from conveyor.cli.output import detail_table, fail, list_table, note, when
+from conveyor.cli.state import api_command, show, show_list, state_of
 from conveyor.client import TargetData, TargetGroupData
 
 target_app = typer.Typer(
@@ -33,7 +33,6 @@ group_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, JSON_OPTION]
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="A target's name.")]
 GroupArg = Annotated[str, typer.Argument(metavar="GROUP", help="A target group's name.")]
 LabelOpt = Annotated[
@@ -68,36 +67,26 @@ def labels_text(labels: dict[str, str]) -> str:
 
 
 def targets_table(targets: Iterable[TargetData]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("name", "max concurrent", "labels", "created"):
-        table.add_column(name, no_wrap=name != "labels")
+    table = list_table(("name", "max concurrent", "labels", "created"), wrap=("labels",))
     for t in targets:
         table.add_row(t.name, str(t.max_concurrent), labels_text(t.labels), when(t.created_at))
     return table
 
 
 def target_detail(t: TargetData) -> Table:
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    for name, value in (
-        ("name", t.name),
-        ("max concurrent", str(t.max_concurrent)),
-        ("labels", labels_text(t.labels)),
-        ("created", when(t.created_at)),
-    ):
-        table.add_row(name, value)
-    return table
+    return detail_table(
+        [
+            ("name", t.name),
+            ("max concurrent", str(t.max_concurrent)),
+            ("labels", labels_text(t.labels)),
+            ("created", when(t.created_at)),
+        ]
+    )
 
 
 def _show_target(ctx: typer.Context, t: TargetData, as_json: bool, verb: str) -> None:
-    if wants_json(ctx, as_json):
-        print_json(t.raw)
-    else:
-        output.out().print(
-            f"{verb} target {t.name} (max concurrent {t.max_concurrent}; labels {labels_text(t.labels)})",
-            highlight=False,
-        )
+    line = f"{verb} target {t.name} (max concurrent {t.max_concurrent}; labels {labels_text(t.labels)})"
+    show(ctx, as_json, t.raw, line)
 
 
 # --- targets ----------------------------------------------------------------------------------
@@ -126,24 +115,15 @@ def list_targets(ctx: typer.Context, label: FilterOpt = None, as_json: JsonFlag 
     wanted = parse_labels(label, filter_=True)
     with state_of(ctx).client() as client:
         found = client.targets.list(labels=wanted or None)
-    if wants_json(ctx, as_json):
-        print_json([t.raw for t in found])
-    elif not found:
-        note("no targets match" if wanted else "no targets; create one with `conveyor target add NAME`")
-    else:
-        output.out().print(targets_table(found))
+    empty = "no targets match" if wanted else "no targets; create one with `conveyor target add NAME`"
+    show_list(ctx, as_json, found, targets_table, empty)
 
 
-@target_app.command("get")
-@api_command
-def get_target(ctx: typer.Context, name: NameArg, as_json: JsonFlag = False) -> None:
-    """Show one target."""
-    with state_of(ctx).client() as client:
-        t = client.targets.get(name)
-    if wants_json(ctx, as_json):
-        print_json(t.raw)
-    else:
-        output.out().print(target_detail(t))
+get_target = target_app.command("get")(
+    id_command(
+        NameArg, lambda client, name: client.targets.get(name), shown(target_detail), "Show one target."
+    )
+)
 
 
 @target_app.command("edit")
@@ -195,22 +175,15 @@ def delete_target(
 
 
 def target_groups_table(groups: Iterable[TargetGroupData]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("name", "members", "description", "created"):
-        table.add_column(name, no_wrap=name != "description")
+    table = list_table(("name", "members", "description", "created"), wrap=("description",))
     for g in groups:
         table.add_row(g.name, str(g.member_count), g.description or "-", when(g.created_at))
     return table
 
 
 def _show_group(ctx: typer.Context, g: TargetGroupData, as_json: bool, verb: str) -> None:
-    if wants_json(ctx, as_json):
-        print_json(g.raw)
-        return
     members = ", ".join(g.members or []) or "(none)"
-    output.out().print(
-        f"{verb} target group {g.name}: {g.member_count} member(s): {members}", highlight=False
-    )
+    show(ctx, as_json, g.raw, f"{verb} target group {g.name}: {g.member_count} member(s): {members}")
 
 
 @group_app.command("create")
@@ -241,46 +214,27 @@ def list_groups(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List target groups with their member counts."""
     with state_of(ctx).client() as client:
         found = client.target_groups.list()
-    if wants_json(ctx, as_json):
-        print_json([g.raw for g in found])
-    elif not found:
-        note("no target groups; create one with `conveyor target-group create NAME --label KEY=VALUE`")
-    else:
-        output.out().print(target_groups_table(found))
+    empty = "no target groups; create one with `conveyor target-group create NAME --label KEY=VALUE`"
+    show_list(ctx, as_json, found, target_groups_table, empty)
 
 
-@group_app.command("get")
-@api_command
-def get_group(ctx: typer.Context, name: GroupArg, as_json: JsonFlag = False) -> None:
-    """Show a target group and its members."""
-    with state_of(ctx).client() as client:
-        g = client.target_groups.get(name)
-    if wants_json(ctx, as_json):
-        print_json(g.raw)
-        return
-    console = output.out()
-    console.print(f"target group {g.name}: {g.member_count} member(s)", highlight=False)
+def target_group_text(g: TargetGroupData) -> str:
+    """The group's name and size, its description, then one member a line."""
+    lines = [f"target group {g.name}: {g.member_count} member(s)"]
     if g.description:
-        console.print(g.description, highlight=False)
-    for member in g.members or []:
-        console.print(f"  {member}", highlight=False)
+        lines.append(g.description)
+    lines.extend(f"  {member}" for member in g.members or [])
+    return "\n".join(lines)
 
 
-def _members(
-    ctx: typer.Context,
-    name: str,
-    targets: list[str] | None,
-    label: list[str] | None,
-    as_json: bool,
-    add: bool,
-) -> None:
-    labels = parse_labels(label, filter_=True)
-    if not targets and not labels:
-        fail("name the targets, or give --label KEY=VALUE", 2)
-    with state_of(ctx).client() as client:
-        groups = client.target_groups
-        g = (groups.add if add else groups.remove)(name, targets or [], labels=labels or None)
-    _show_group(ctx, g, as_json, "now")
+get_group = group_app.command("get")(
+    id_command(
+        GroupArg,
+        lambda client, name: client.target_groups.get(name),
+        shown(target_group_text),
+        "Show a target group and its members.",
+    )
+)
 
 
 MembersArg = Annotated[list[str] | None, typer.Argument(metavar="[TARGET]...", help="Targets by name.")]
@@ -290,24 +244,22 @@ MembersLabelOpt = Annotated[
 ]
 
 
-@group_app.command("add-members")
+# One command under two names: the name it was called by says whether to add or remove.
+@group_app.command("remove-members", help="Remove targets from a group (the targets themselves stay).")
+@group_app.command("add-members", help="Add targets to a group, by name and/or by label.")
 @api_command
-def add_members(
+def change_members(
     ctx: typer.Context, name: GroupArg, targets: MembersArg = None, label: MembersLabelOpt = None,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
-    """Add targets to a group, by name and/or by label."""
-    _members(ctx, name, targets, label, as_json, add=True)
-
-
-@group_app.command("remove-members")
-@api_command
-def remove_members(
-    ctx: typer.Context, name: GroupArg, targets: MembersArg = None, label: MembersLabelOpt = None,
-    as_json: JsonFlag = False,
-) -> None:  # fmt: skip
-    """Remove targets from a group (the targets themselves stay)."""
-    _members(ctx, name, targets, label, as_json, add=False)
+    labels = parse_labels(label, filter_=True)
+    if not targets and not labels:
+        fail("name the targets, or give --label KEY=VALUE", 2)
+    with state_of(ctx).client() as client:
+        groups = client.target_groups
+        change = groups.add if ctx.info_name == "add-members" else groups.remove
+        g = change(name, targets or [], labels=labels or None)
+    _show_group(ctx, g, as_json, "now")
 
 
 @group_app.command("delete")
