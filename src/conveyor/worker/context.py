@@ -10,7 +10,9 @@ worker) and in a child process; only its Channel differs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, overload
+
+T = TypeVar("T")
 
 
 class StopRequested(BaseException):
@@ -50,7 +52,35 @@ class ExecutionFacts:
     state: dict[str, Any] | None
 
 
+class _Fact(Generic[T]):
+    """A read-only attribute of the Context: the execution's fact of the same name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, ctx: None, owner: type) -> _Fact[T]: ...
+    @overload
+    def __get__(self, ctx: Context, owner: type) -> T: ...
+    def __get__(self, ctx: Context | None, owner: type) -> _Fact[T] | T:
+        if ctx is None:
+            return self
+        value: T = getattr(ctx._facts, self.name)
+        return value
+
+    def __set__(self, ctx: Context, value: T) -> None:
+        raise AttributeError(f"ctx.{self.name} is read-only")
+
+
 class Context:
+    execution_id: _Fact[str] = _Fact()
+    workflow: _Fact[str] = _Fact()
+    attempt: _Fact[int] = _Fact()
+    max_attempts: _Fact[int] = _Fact()
+    target: _Fact[str | None] = _Fact()
+    #: True when the caller asked for a dry run: do no real work, say what you would do.
+    dry_run: _Fact[bool] = _Fact()
+
     def __init__(self, facts: ExecutionFacts, channel: Channel) -> None:
         self._facts = facts
         self._channel = channel
@@ -58,31 +88,6 @@ class Context:
         self.state: dict[str, Any] = dict(facts.state or {})
         self.finished_operations: int | None = None
         self.total_operations: int | None = None
-
-    @property
-    def execution_id(self) -> str:
-        return self._facts.execution_id
-
-    @property
-    def workflow(self) -> str:
-        return self._facts.workflow
-
-    @property
-    def attempt(self) -> int:
-        return self._facts.attempt
-
-    @property
-    def max_attempts(self) -> int:
-        return self._facts.max_attempts
-
-    @property
-    def target(self) -> str | None:
-        return self._facts.target
-
-    @property
-    def dry_run(self) -> bool:
-        """True when the caller asked for a dry run: do no real work, say what you would do."""
-        return self._facts.dry_run
 
     @property
     def parameters(self) -> dict[str, Any]:

@@ -83,11 +83,24 @@ def timestamp(when: datetime | None) -> str | None:
     return when.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
+#: ONTAP's `message` of the statuses that need nothing but the status to say.
+_MESSAGES = {
+    S.CREATED: "Created",
+    S.QUEUED: "Queued",
+    S.PENDING: "Queued: waiting for a worker",
+    S.PAUSING: "Pausing: the job stops at its next checkpoint",
+    S.PAUSED: "Paused",
+    S.CANCELLING: "Cancelling: the job stops at its next checkpoint",
+    S.FORCE_CANCELLING: "Cancelling",
+    S.KILL_CANCELLING: "Cancelling: stopping the job's process",
+    S.SUCCEEDED: "Complete: Successful",
+    S.CANCELLED: "Cancelled",
+}
+
+
 def message_of(ex: Execution) -> str:
     """ONTAP's `message`: a short sentence on the current state, present on every job."""
     status = ex.status
-    if status is S.CREATED:
-        return "Created"
     if status is S.SCHEDULED:
         if ex.error is not None:
             return (
@@ -96,31 +109,15 @@ def message_of(ex: Execution) -> str:
             )
         due = timestamp(ex.scheduled_for)
         return f"Queued: scheduled for {due}" if due else "Queued: scheduled"
-    if status is S.QUEUED:
-        return "Queued"
-    if status is S.PENDING:
-        return "Queued: waiting for a worker"
     if status is S.RUNNING:
         if ex.total_operations:
             return f"Running: {ex.finished_operations or 0} of {ex.total_operations} done"
         return "Running"
-    if status is S.PAUSING:
-        return "Pausing: the job stops at its next checkpoint"
-    if status is S.PAUSED:
-        return "Paused"
-    if status is S.CANCELLING:
-        return "Cancelling: the job stops at its next checkpoint"
-    if status is S.FORCE_CANCELLING:
-        return "Cancelling"
-    if status is S.KILL_CANCELLING:
-        return "Cancelling: stopping the job's process"
-    if status is S.SUCCEEDED:
-        return "Complete: Successful"
     if status is S.FAILED:
         if ex.error is not None:
             return f"{ex.error.type}: {ex.error.message}" if ex.error.message else ex.error.type
         return "Failed"
-    return "Cancelled"
+    return _MESSAGES.get(status, "Cancelled")
 
 
 def job_href(uuid: str) -> str:
