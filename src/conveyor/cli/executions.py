@@ -178,19 +178,21 @@ def _action(verb: str, done: str, doc: str) -> Callable[..., None]:
     )
 
 
-@api_command
-def cancel(
-    ctx: typer.Context,
-    execution_id: IdArg,
-    force: Annotated[bool, typer.Option("--force", help="Mark it cancelled now, without waiting.")] = False,
-    kill: Annotated[bool, typer.Option("--kill", help="Also stop its code (process isolation).")] = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """Cancel an execution: at its next checkpoint, or at once with --force / --kill."""
-    mode = options.cancel_mode(force, kill)
-    with state_of(ctx).client() as client:
-        ex = client.executions.cancel(execution_id, **mode)
+def _cancelled(ctx: typer.Context, ex: Execution, as_json: bool) -> None:
     _show(ctx, ex, as_json, "cancel requested for" if ex.raw.get("status") != "cancelled" else "cancelled")
+
+
+cancel = id_command(
+    IdArg,
+    lambda client, execution_id, force, kill: client.executions.cancel(
+        execution_id, **options.cancel_mode(force, kill)
+    ),
+    _cancelled,
+    "Cancel an execution: at its next checkpoint, or at once with --force / --kill.",
+    *options.cancel_options(
+        "Mark it cancelled now, without waiting.", "Also stop its code (process isolation)."
+    ),
+)
 
 
 @api_command
@@ -237,7 +239,7 @@ def register(app: typer.Typer) -> None:
     app.command("get")(get)
     app.command()(count)
     app.command()(logs)
-    app.command()(cancel)
+    app.command("cancel")(cancel)
     app.command("pause")(
         _action("pause", "pause requested for", "Ask a running execution to pause at its next checkpoint.")
     )

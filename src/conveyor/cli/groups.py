@@ -318,20 +318,23 @@ def get(ctx: typer.Context, group_id: IdArg, as_json: JsonFlag = False) -> None:
         console.print(members_table(members))
 
 
-@app.command("cancel")
-@api_command
-def cancel(
-    ctx: typer.Context,
-    group_id: IdArg,
-    force: Annotated[bool, typer.Option("--force", help="Mark running members cancelled now.")] = False,
-    kill: Annotated[bool, typer.Option("--kill", help="Also stop running members' processes.")] = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """Cancel every member that has not ended: queued ones at once, running ones as asked."""
-    mode = options.cancel_mode(force, kill)
-    with state_of(ctx).client() as client:
-        g = client.execution_groups.cancel(group_id, **mode)
+def _cancelled(ctx: typer.Context, g: ExecutionGroup, as_json: bool) -> None:
     _show(ctx, g, as_json, "cancelled" if g.is_done else "cancel requested for")
+
+
+cancel = app.command("cancel")(
+    options.id_command(
+        IdArg,
+        lambda client, group_id, force, kill: client.execution_groups.cancel(
+            group_id, **options.cancel_mode(force, kill)
+        ),
+        _cancelled,
+        "Cancel every member that has not ended: queued ones at once, running ones as asked.",
+        *options.cancel_options(
+            "Mark running members cancelled now.", "Also stop running members' processes."
+        ),
+    )
+)
 
 
 @app.command("concurrency")

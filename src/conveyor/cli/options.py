@@ -11,7 +11,6 @@ import typer
 from conveyor.cli.output import fail
 from conveyor.cli.params import ParamError, parse_params
 from conveyor.cli.state import JSON_OPTION, api_command, show, state_of
-from conveyor.client import Client
 
 F = TypeVar("F", bound=Callable[..., Any])
 D = TypeVar("D")
@@ -42,6 +41,14 @@ def parameters(param: list[str] | None, params_json: str | None) -> dict[str, An
         return parse_params(param, params_json)
     except ParamError as exc:
         fail(str(exc), 2)
+
+
+def cancel_options(force_help: str, kill_help: str) -> tuple[inspect.Parameter, ...]:
+    """--force and --kill of a cancel command (for `id_command`), each with its help."""
+    return (
+        option("force", Annotated[bool, typer.Option("--force", help=force_help)], False),
+        option("kill", Annotated[bool, typer.Option("--kill", help=kill_help)], False),
+    )
 
 
 def cancel_mode(force: bool, kill: bool) -> dict[str, bool]:
@@ -78,21 +85,25 @@ def with_options(*shared: inspect.Parameter) -> Callable[[F], F]:
 
 def id_command(
     id_arg: Any,
-    fetch: Callable[[Client, str], D],
+    fetch: Callable[..., D],
     present: Callable[[typer.Context, D, bool], None],
     doc: str,
+    *extra: inspect.Parameter,
 ) -> Callable[..., None]:
-    """A command taking one id (`id_arg`, an Annotated typer.Argument) and --json.
+    """A command taking one id (`id_arg`, an Annotated typer.Argument), the `extra` options and --json.
 
-    It calls `fetch(client, id)` (a get or an action), then `present(ctx, answer, as_json)`.
+    It calls `fetch(client, id, **extra_options)` (a get or an action), then
+    `present(ctx, answer, as_json)`.
     """
+    item = option("item_id", id_arg, inspect.Parameter.empty)
 
     @api_command
-    @with_options(option("item_id", id_arg, inspect.Parameter.empty), option("as_json", JsonFlag, False))
+    @with_options(item, *extra, option("as_json", JsonFlag, False))
     def command(ctx: typer.Context, **opts: Any) -> None:
+        item_id, as_json = opts.pop("item_id"), opts.pop("as_json")
         with state_of(ctx).client() as client:
-            answer = fetch(client, opts["item_id"])
-        present(ctx, answer, opts["as_json"])
+            answer = fetch(client, item_id, **opts)
+        present(ctx, answer, as_json)
 
     command.__doc__ = doc
     return command
