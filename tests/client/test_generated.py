@@ -54,13 +54,13 @@ def test_an_edited_async_source_makes_its_sync_file_stale(
     unasync: ModuleType, copies: tuple[Path, Path]
 ) -> None:
     source, target = copies
-    changed = source / "listing.py"
+    changed = source / "base.py"
     changed.write_text(changed.read_text() + "\n\nNEW = 1\n")
     (target / "leftover.py").write_text("")
-    assert unasync.stale(source, target) == [target / "listing.py", target / "leftover.py"]
+    assert unasync.stale(source, target) == [target / "base.py", target / "leftover.py"]
     unasync.write(source, target)
     assert unasync.stale(source, target) == []
-    assert "NEW = 1" in (target / "listing.py").read_text() and not (target / "leftover.py").exists()
+    assert "NEW = 1" in (target / "base.py").read_text() and not (target / "leftover.py").exists()
 
 
 def test_the_substitutions(unasync: ModuleType) -> None:

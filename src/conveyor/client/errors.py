@@ -109,13 +109,9 @@ _BY_CODE: dict[str, type[ConveyorAPIError]] = {
 
 # Codes the client does not know yet (a newer server) still get a class fitting their HTTP status.
 _BY_STATUS: dict[int, type[ConveyorAPIError]] = {
-    400: InvalidRequestError,
-    401: AuthError,
-    403: AuthError,
-    404: NotFoundError,
-    409: ConflictError,
+    400: InvalidRequestError, 401: AuthError, 403: AuthError, 404: NotFoundError, 409: ConflictError,
     422: InvalidRequestError,
-}
+}  # fmt: skip
 
 
 def error_class(code: str, status_code: int) -> type[ConveyorAPIError]:

@@ -35,9 +35,6 @@ LabelFilter = Mapping[str, str] | Sequence[str] | str
 Names = str | Iterable[str]
 
 
-# --- request shapes ------------------------------------------------------------------------
-
-
 def label_values(labels: LabelFilter | None) -> list[str]:
     """A label filter as the `label` query values: {"role": "web"}, ["role:web"] or "role:web"."""
     if labels is None:
@@ -197,9 +194,6 @@ def group_dump_call(ids: Iterable[str] | None) -> Call:
     return Call("GET", "/execution-groups:dump", params={"ids": ",".join(wanted)} if wanted else {})
 
 
-# --- the documents ---------------------------------------------------------------------------
-
-
 def _strs(values: Any) -> list[str]:
     return [str(v) for v in values]
 
@@ -211,20 +205,17 @@ def _counts(counts: Any) -> dict[str, int]:
 class TargetData(Document):
     """A target: what executions act on, with its concurrency limit and labels."""
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} max_concurrent={self.max_concurrent}>"
-
     name = field("name", str, "")
     max_concurrent = field("max_concurrent", int, 1)
     labels = field("labels", dict[str, str], {})
     created_at = maybe("created_at", parse_datetime)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} max_concurrent={self.max_concurrent}>"
+
 
 class TargetGroupData(Document):
     """A named set of targets; `members` is filled in answers about one group, not in lists."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} {self.member_count} member(s)>"
 
     name = field("name", str, "")
     description = field("description", str, "")
@@ -234,13 +225,19 @@ class TargetGroupData(Document):
     )
     created_at = maybe("created_at", parse_datetime)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.member_count} member(s)>"
+
 
 class ExecutionGroupData(Document):
     """An execution group: its settings, its members' ids and counts, and its derived status."""
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.status} {self.ended}/{self.total}>"
-
+    status = field(
+        "status",
+        str,
+        "",
+        'pending, started, succeeded, failed or cancelled (docs/api.md, "Execution groups").',
+    )
     workflow = field("workflow", str, "")
     target_group = field("target_group", str, "")
     concurrency = field("concurrency", int, 0)
@@ -250,12 +247,6 @@ class ExecutionGroupData(Document):
     created_by = maybe("created_by", str)
     success_group = maybe("success_group", str)
     failed_group = maybe("failed_group", str)
-    status = field(
-        "status",
-        str,
-        "",
-        'pending, started, succeeded, failed or cancelled (docs/api.md, "Execution groups").',
-    )
     execution_ids = field("execution_ids", _strs, [])
     total = field("total", int, 0)
     ended = field("ended", int, 0, "How many members are succeeded, failed or cancelled.")
@@ -265,6 +256,9 @@ class ExecutionGroupData(Document):
     @property
     def is_done(self) -> bool:
         return self.status in GROUP_DONE
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.status} {self.ended}/{self.total}>"
 
 
 class GroupWaitTimeout(ConveyorClientError, TimeoutError):

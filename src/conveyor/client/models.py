@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from conveyor.core.model import TERMINAL, Status
 
@@ -47,14 +47,6 @@ def format_datetime(value: datetime | str) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 class Field(Generic[T]):
@@ -107,7 +99,13 @@ class Document:
         return self
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, type(self)) and other.raw == self.raw
+        """The same document from the server: an `Execution` equals an `AsyncExecution` of it."""
+        return isinstance(other, Document) and other._kind() is self._kind() and other.raw == self.raw
+
+    @classmethod
+    def _kind(cls) -> type[Document]:
+        """The shared class (ExecutionData, ...) the sync and async bound ones derive from."""
+        return next(c for c in cls.__mro__ if not c.__module__.startswith("conveyor.client._"))
 
     __hash__ = None  # type: ignore[assignment]  # the document is mutable through refresh()
 
@@ -120,12 +118,6 @@ def _error(err: Any) -> JSON:
 
 class ExecutionData(Document):
     """The typed attributes of an execution document; `Execution` and `AsyncExecution` add actions."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.raw.get('status')}>"
-
-    def __eq__(self, other: object) -> bool:  # an Execution equals an AsyncExecution of the same document
-        return isinstance(other, ExecutionData) and other.raw == self.raw
 
     # identity and request
     workflow = field("workflow", str, "")
@@ -157,7 +149,7 @@ class ExecutionData(Document):
         "progress", float, "`finished_operations / total_operations` as the server computed it, or None."
     )
     # outcome
-    result = field("result", _same, None)
+    result = field("result", lambda value: value, None)
     error = maybe(
         "error", _error, '`{"type", "message", "traceback"?}` once the execution failed, else None.'
     )
@@ -173,6 +165,9 @@ class ExecutionData(Document):
     def is_terminal(self) -> bool:
         """True once the execution is succeeded, failed or cancelled: its status will not change by itself."""
         return self.raw.get("status") in TERMINAL
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.raw.get('status')}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +201,23 @@ class StartSpec:
         return cls(**spec)
 
 
+class _FromJSON:
+    """`from_json` for the frozen answer types: each field read from the answer as `_READ` declares."""
+
+    __slots__ = ()
+    _READ: ClassVar[dict[str, Field[Any]]]
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **fields: Any) -> None: ...
+
+    @classmethod
+    def from_json(cls, raw: JSON) -> Self:
+        return cls(**{name: f.read(raw) for name, f in cls._READ.items()}, raw=raw)
+
+
 @dataclass(frozen=True, slots=True)
-class Workflow:
+class Workflow(_FromJSON):
     """A registered workflow as the server describes it."""
 
     name: str
@@ -222,25 +232,22 @@ class Workflow:
     retention: float | None
     raw: JSON
 
-    @classmethod
-    def from_json(cls, raw: JSON) -> Workflow:
-        return cls(
-            name=str(raw.get("name", "")),
-            description=str(raw.get("description") or ""),
-            parameters_schema=dict(raw.get("parameters_schema") or {}),
-            system=bool(raw.get("system")),
-            timeout=_float_or_none(raw.get("timeout")),
-            max_attempts=int(raw.get("max_attempts") or 1),
-            retry_backoff=float(raw.get("retry_backoff") or 0.0),
-            queue=str(raw.get("queue") or "default"),
-            isolation=str(raw.get("isolation") or "inline"),
-            retention=_float_or_none(raw.get("retention")),
-            raw=raw,
-        )
+    _READ = {
+        "name": field("name", str, ""),
+        "description": field("description", str, ""),
+        "parameters_schema": field("parameters_schema", JSON, {}),
+        "system": field("system", bool, False),
+        "timeout": maybe("timeout", float),
+        "max_attempts": field("max_attempts", int, 1),
+        "retry_backoff": field("retry_backoff", float, 0.0),
+        "queue": field("queue", str, "default"),
+        "isolation": field("isolation", str, "inline"),
+        "retention": maybe("retention", float),
+    }
 
 
 @dataclass(frozen=True, slots=True)
-class TokenInfo:
+class TokenInfo(_FromJSON):
     """An API token; `token` holds the secret only in the answer to `tokens.create()`."""
 
     id: str
@@ -250,13 +257,10 @@ class TokenInfo:
     token: str | None
     raw: JSON
 
-    @classmethod
-    def from_json(cls, raw: JSON) -> TokenInfo:
-        return cls(
-            id=str(raw.get("id", "")),
-            name=str(raw.get("name", "")),
-            role=str(raw.get("role", "")),
-            created_at=parse_datetime(raw.get("created_at")),
-            token=raw.get("token"),
-            raw=raw,
-        )
+    _READ = {
+        "id": field("id", str, ""),
+        "name": field("name", str, ""),
+        "role": field("role", str, ""),
+        "created_at": maybe("created_at", parse_datetime),
+        "token": maybe("token", str),
+    }

@@ -30,13 +30,6 @@ def after_last_seq(answer: JSON, asked: int) -> str | None:
     return str(items[-1]["seq"]) if len(items) >= asked else None
 
 
-def check_page(page_size: int, limit: int | None) -> None:
-    if not 1 <= page_size <= MAX_PAGE:
-        raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
-    if limit is not None and limit < 0:
-        raise ValueError("limit must be zero or more")
-
-
 class Pager:
     """Where one walk over a list stands: `next_call()` is the next request (None when done),
     `take(answer)` the items of its answer, at most `limit` of them in all."""
@@ -50,7 +43,10 @@ class Pager:
         cursor_of: Callable[[JSON, int], str | None] = next_cursor,
         empty: bool = False,
     ) -> None:
-        check_page(page_size, limit)
+        if not 1 <= page_size <= MAX_PAGE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be zero or more")
         self._page, self._cursor_of = page, cursor_of
         self.page_size, self.limit = page_size, limit
         self.yielded, self.asked = 0, 0

@@ -11,7 +11,7 @@ resources that send them are in _async/schedules.py (and the generated _sync/).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,9 +35,6 @@ _HOWTO = (
 )
 
 
-# --- request shapes ------------------------------------------------------------------
-
-
 def _duration(value: Duration) -> str | int | float:
     if isinstance(value, bool):
         raise TypeError(f"a duration is seconds, a string such as '30s', or a timedelta; not {value!r}")
@@ -53,43 +50,29 @@ def _date(value: datetime | str) -> str:
     return format_datetime(value)
 
 
-def trigger_value(
-    *,
-    cron: str | None = None,
-    rate: Duration | None = None,
-    date: datetime | str | None = None,
-    oninit: bool = False,
-    once_delay: Duration | None = None,
-    trigger: TriggerSpec | None = None,
-) -> str | JSON:
-    """The `trigger` field of a request from exactly one of the ways to give it; ValueError otherwise."""
-    given = [
-        name
-        for name, value in (
-            ("cron", cron),
-            ("rate", rate),
-            ("date", date),
-            ("oninit", oninit or None),
-            ("once_delay", once_delay),
-            ("trigger", trigger),
-        )
-        if value is not None
-    ]
-    if len(given) != 1:
-        got = "none" if not given else " and ".join(given)
-        raise ValueError(f"give exactly one trigger: {_HOWTO} (got {got})")
-    if cron is not None:
-        return {"kind": "cron", "value": cron}
-    if rate is not None:
-        return {"kind": "rate", "value": _duration(rate)}
-    if date is not None:
-        return {"kind": "date", "value": _date(date)}
-    if once_delay is not None:
-        return {"kind": "once_delay", "value": _duration(once_delay)}
-    if oninit:
+_VALUE_OF: dict[str, Callable[[Any], Any]] = {
+    "cron": str,
+    "rate": _duration,
+    "date": _date,
+    "once_delay": _duration,
+}
+
+
+def trigger_value(**given: Any) -> str | JSON:
+    """The `trigger` field of a request from exactly one of TRIGGER_ARGS, given as `create` takes them
+    (`cron=`, `rate=`, ...); ValueError unless exactly one is given, TypeError for other names."""
+    unknown = set(given) - set(TRIGGER_ARGS)
+    if unknown:
+        raise TypeError(f"not a trigger: {', '.join(sorted(unknown))}; give one of {', '.join(TRIGGER_ARGS)}")
+    named = _triggers_in(given)
+    if len(named) != 1:
+        raise ValueError(f"give exactly one trigger: {_HOWTO} (got {' and '.join(named) or 'none'})")
+    ((kind, value),) = named.items()
+    if kind == "trigger":
+        return value if isinstance(value, str) else dict(value)
+    if kind == "oninit":
         return {"kind": "oninit"}
-    assert trigger is not None
-    return trigger if isinstance(trigger, str) else dict(trigger)
+    return {"kind": kind, "value": _VALUE_OF[kind](value)}
 
 
 def _triggers_in(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,21 +159,12 @@ def all_call(action: str) -> Call:
     return Call("POST", f"/schedules:{action}", json={})
 
 
-# --- the document ----------------------------------------------------------------------
-
-
 def _datetimes(values: Any) -> list[datetime]:
     return [t for t in (parse_datetime(v) for v in values) if t]
 
 
 class ScheduleData(Document):
     """The typed attributes of a schedule document; `.raw` keeps all of it."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.trigger_text!r}>"
-
-    def __eq__(self, other: object) -> bool:  # a Schedule equals an AsyncSchedule of the same document
-        return isinstance(other, ScheduleData) and other.raw == self.raw
 
     workflow = field("workflow", str, "")
     trigger = field("trigger", JSON, {}, '`{"kind", "value", "timezone", "text", "description"}`.')
@@ -229,3 +203,6 @@ class ScheduleData(Document):
     last_error = maybe("last_error", str)
     created_at = maybe("created_at", parse_datetime)
     updated_at = maybe("updated_at", parse_datetime)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.workflow!r} {self.trigger_text!r}>"

@@ -6,43 +6,31 @@ import asyncio
 import builtins
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from httpx_sse import EventSource
 
 from conveyor.client import calls
-from conveyor.client._async.http import AsyncHTTP
-from conveyor.client._async.listing import AsyncListing
+from conveyor.client._async.base import AsyncBound, AsyncListing, AsyncResource, poll
 from conveyor.client.errors import ConveyorConnectionError, WaitTimeout
 from conveyor.client.models import JSON, ExecutionData, StartSpec
 from conveyor.client.paging import after_last_seq
 from conveyor.client.sse import END, event_of, is_keepalive, seq_of
-from conveyor.client.waiting import (
-    MAX_RECONNECTS,
-    AsyncHook,
-    Deadline,
-    anotify,
-    check_poll_interval,
-    raise_outcome,
-    reconnect_delay,
-)
+from conveyor.client.waiting import MAX_RECONNECTS, AsyncHook, raise_outcome, reconnect_delay
 
 EVENTS_PAGE = 1000
 
 
-class AsyncExecution(ExecutionData):
+class AsyncExecution(AsyncBound["AsyncExecutions"], ExecutionData):
     """An execution document bound to the client that fetched it, so it can refresh and act on itself.
 
     Actions (`cancel`, `pause`, ...) update this object in place with the
-    server's answer and return it, so `(await ex.cancel()).status` is current.
+    server's answer and return it, so after `await ex.cancel()` its `status` is current.
     """
 
-    def __init__(self, raw: JSON, executions: AsyncExecutions) -> None:
-        super().__init__(raw)
-        self._executions = executions
-
     async def refresh(self) -> AsyncExecution:
-        return self._take(await self._executions.get(self.id))
+        return self._take(await self._owner.get(self.id))
 
     async def wait(
         self,
@@ -60,52 +48,42 @@ class AsyncExecution(ExecutionData):
         ExecutionCancelled when `raise_on_failure`, and WaitTimeout once
         `timeout` seconds pass; the execution itself is never touched.
         """
-        check_poll_interval(poll_interval)
-        deadline = Deadline(timeout)
-        if not self.is_terminal:
-            await self.refresh()
-            await anotify(on_update, self)
-        while not self.is_terminal:
-            if deadline.expired:
-                raise WaitTimeout(self, deadline.timeout or 0.0)
-            await asyncio.sleep(deadline.pause(poll_interval))
-            await self.refresh()
-            await anotify(on_update, self)
+        ended = attrgetter("is_terminal")
+        await poll(self, ended, timeout, poll_interval, on_update, WaitTimeout, refresh_first=False)
         if raise_on_failure:
             raise_outcome(self)
         return self
 
     async def cancel(self, force: bool = False, kill: bool = False) -> AsyncExecution:
-        return self._take(await self._executions.cancel(self.id, force=force, kill=kill))
+        return self._take(await self._owner.cancel(self.id, force=force, kill=kill))
 
     async def pause(self) -> AsyncExecution:
-        return self._take(await self._executions.pause(self.id))
+        return self._take(await self._owner.pause(self.id))
 
     async def resume(self, force: bool = False) -> AsyncExecution:
-        return self._take(await self._executions.resume(self.id, force=force))
+        return self._take(await self._owner.resume(self.id, force=force))
 
     async def requeue(self) -> AsyncExecution:
-        return self._take(await self._executions.requeue(self.id))
+        return self._take(await self._owner.requeue(self.id))
 
     async def events(self, after: int = 0) -> list[JSON]:
-        return await self._executions.events(self.id, after=after)
+        return await self._owner.events(self.id, after=after)
 
     def stream_events(self, after: int = 0) -> AsyncIterator[JSON]:
-        return self._executions.stream_events(self.id, after=after)
+        return self._owner.stream_events(self.id, after=after)
 
 
 class AsyncExecutionList(AsyncListing[AsyncExecution]):
     """The executions matching a query, newest first unless `sort` says otherwise."""
 
 
-class AsyncExecutions:
+class AsyncExecutions(AsyncResource[AsyncExecution]):
     """`client.executions`: start, read, act on and delete executions."""
 
-    def __init__(self, http: AsyncHTTP) -> None:
-        self._http = http
+    document = AsyncExecution
 
-    def _wrap(self, raw: JSON) -> AsyncExecution:
-        return AsyncExecution(raw, self)
+    async def get(self, execution_id: str, include: str | Sequence[str] | None = None) -> AsyncExecution:
+        return await self._one(calls.get(execution_id, include))
 
     async def start(
         self,
@@ -137,7 +115,7 @@ class AsyncExecutions:
             priority,
             allow_custom_parameters,
         )
-        return self._wrap(await self._http.send(calls.start(spec, idempotency_key)))
+        return await self._one(calls.start(spec, idempotency_key))
 
     async def start_many(
         self, specs: Iterable[StartSpec | JSON], queue: bool = True, *, idempotency_key: str | None = None
@@ -145,9 +123,6 @@ class AsyncExecutions:
         """Start several executions in one request: all of them or, on any error, none."""
         data = await self._http.send(calls.start_many(specs, queue=queue, idempotency_key=idempotency_key))
         return [self._wrap(item) for item in data.get("items") or []]
-
-    async def get(self, execution_id: str, include: str | Sequence[str] | None = None) -> AsyncExecution:
-        return self._wrap(await self._http.send(calls.get(execution_id, include)))
 
     def list(
         self,
@@ -186,23 +161,23 @@ class AsyncExecutions:
 
     async def cancel(self, execution_id: str, force: bool = False, kill: bool = False) -> AsyncExecution:
         """Ask the execution to stop; `force` marks it cancelled now, `kill` also stops its process."""
-        return self._wrap(await self._http.send(calls.cancel(execution_id, force=force, kill=kill)))
+        return await self._one(calls.cancel(execution_id, force=force, kill=kill))
 
     async def pause(self, execution_id: str) -> AsyncExecution:
-        return self._wrap(await self._http.send(calls.action(execution_id, "pause")))
+        return await self._one(calls.action(execution_id, "pause"))
 
     async def resume(self, execution_id: str, force: bool = False) -> AsyncExecution:
         """Resume a paused execution, or with `force` a failed/cancelled one (retrying its failed work)."""
-        return self._wrap(await self._http.send(calls.action(execution_id, "resume", {"force": force})))
+        return await self._one(calls.action(execution_id, "resume", {"force": force}))
 
     async def requeue(self, execution_id: str) -> AsyncExecution:
-        return self._wrap(await self._http.send(calls.action(execution_id, "requeue")))
+        return await self._one(calls.action(execution_id, "requeue"))
 
     async def update_status(
         self, execution_id: str, status: str, error: JSON | str | None = None, result: Any = None
     ) -> AsyncExecution:
         """Report a status from an external worker; the server still checks it against the state machine."""
-        return self._wrap(await self._http.send(calls.update_status(execution_id, status, error, result)))
+        return await self._one(calls.update_status(execution_id, status, error, result))
 
     async def message(self, execution_id: str, text: str, level: str = "info") -> None:
         await self._http.send(calls.message(execution_id, text, level))

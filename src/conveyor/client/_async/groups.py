@@ -5,52 +5,39 @@ Examples, the request shapes and the document are in conveyor.client.groups.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from operator import attrgetter
 
+from conveyor.client import groups
+from conveyor.client._async.base import AsyncBound, AsyncResource, poll
 from conveyor.client._async.executions import AsyncExecution, AsyncExecutions
 from conveyor.client._async.http import AsyncHTTP
-from conveyor.client._async.listing import AsyncListing
 from conveyor.client.calls import MAX_PAGE
-from conveyor.client.groups import (
-    ExecutionGroupData,
-    GroupWaitTimeout,
-    group_cancel_call,
-    group_concurrency_call,
-    group_dump_call,
-    group_get_call,
-    group_list_call,
-    group_sinks_call,
-    group_start_call,
-)
+from conveyor.client.groups import ExecutionGroupData, GroupWaitTimeout
 from conveyor.client.models import JSON
-from conveyor.client.waiting import AsyncHook, Deadline, anotify, check_poll_interval
+from conveyor.client.waiting import AsyncHook
 
 
-class AsyncExecutionGroup(ExecutionGroupData):
+class AsyncExecutionGroup(AsyncBound["AsyncExecutionGroups"], ExecutionGroupData):
     """An execution group bound to its client: refresh, act on it, list its members, wait for it."""
 
-    def __init__(self, raw: JSON, groups: AsyncExecutionGroups) -> None:
-        super().__init__(raw)
-        self._groups = groups
-
     async def refresh(self) -> AsyncExecutionGroup:
-        return self._take(await self._groups.get(self.id))
+        return self._take(await self._owner.get(self.id))
 
     async def members(self, include: str | Sequence[str] | None = None) -> builtins.list[AsyncExecution]:
-        return await self._groups.members(self.id, include=include)
+        return await self._owner.members(self.id, include=include)
 
     async def cancel(self, force: bool = False, kill: bool = False) -> AsyncExecutionGroup:
-        return self._take(await self._groups.cancel(self.id, force=force, kill=kill))
+        return self._take(await self._owner.cancel(self.id, force=force, kill=kill))
 
     async def set_concurrency(self, concurrency: int) -> AsyncExecutionGroup:
-        return self._take(await self._groups.set_concurrency(self.id, concurrency))
+        return self._take(await self._owner.set_concurrency(self.id, concurrency))
 
     async def set_target_group(
         self, success_group: str | None = None, failed_group: str | None = None
     ) -> AsyncExecutionGroup:
-        return self._take(await self._groups.set_target_group(self.id, success_group, failed_group))
+        return self._take(await self._owner.set_target_group(self.id, success_group, failed_group))
 
     async def wait(
         self,
@@ -63,28 +50,18 @@ class AsyncExecutionGroup(ExecutionGroupData):
         Unlike `Execution.wait`, a failed or cancelled group does not raise: look at
         `status` and `counts`. Raises GroupWaitTimeout once `timeout` seconds pass.
         """
-        check_poll_interval(poll_interval)
-        deadline = Deadline(timeout)
-        await self.refresh()
-        await anotify(on_update, self)
-        while not self.is_done:
-            if deadline.expired:
-                raise GroupWaitTimeout(self, deadline.timeout or 0.0)
-            await asyncio.sleep(deadline.pause(poll_interval))
-            await self.refresh()
-            await anotify(on_update, self)
-        return self
+        done = attrgetter("is_done")
+        return await poll(self, done, timeout, poll_interval, on_update, GroupWaitTimeout, refresh_first=True)
 
 
-class AsyncExecutionGroups:
+class AsyncExecutionGroups(AsyncResource[AsyncExecutionGroup]):
     """`client.execution_groups`: one workflow on every target of a target group, N at a time."""
 
-    def __init__(self, http: AsyncHTTP, executions: AsyncExecutions) -> None:
-        self._http = http
-        self._executions = executions
+    document = AsyncExecutionGroup
 
-    def _wrap(self, raw: JSON) -> AsyncExecutionGroup:
-        return AsyncExecutionGroup(raw, self)
+    def __init__(self, http: AsyncHTTP, executions: AsyncExecutions) -> None:
+        super().__init__(http)
+        self._executions = executions
 
     async def start(
         self,
@@ -98,7 +75,7 @@ class AsyncExecutionGroups:
         idempotency_key: str | None = None,
     ) -> AsyncExecutionGroup:
         """One execution per target; `parameters` = {target: {...}} merged over `default_parameters`."""
-        call = group_start_call(
+        call = groups.group_start_call(
             target_group,
             workflow,
             default_parameters=default_parameters,
@@ -107,19 +84,16 @@ class AsyncExecutionGroups:
             force=force,
             idempotency_key=idempotency_key,
         )
-        return self._wrap(await self._http.send(call))
+        return await self._one(call)
 
     async def get(self, group_id: str) -> AsyncExecutionGroup:
-        return self._wrap(await self._http.send(group_get_call(group_id)))
+        return await self._one(groups.group_get_call(group_id))
 
     async def list(
         self, workflow: str | Sequence[str] | None = None, target_group: str | Sequence[str] | None = None
     ) -> builtins.list[AsyncExecutionGroup]:
         """Every group (oldest first), optionally only of these workflows / target groups."""
-        page = AsyncListing(
-            self._http, lambda n, cursor: group_list_call(workflow, target_group, n, cursor), self._wrap
-        )
-        return await page.to_list()
+        return await self._all(lambda n, cursor: groups.group_list_call(workflow, target_group, n, cursor))
 
     async def members(
         self, group_id: str, include: str | Sequence[str] | None = None
@@ -130,19 +104,19 @@ class AsyncExecutionGroups:
 
     async def cancel(self, group_id: str, force: bool = False, kill: bool = False) -> AsyncExecutionGroup:
         """Cancel every member that has not ended: waiting ones at once, running ones as asked."""
-        return self._wrap(await self._http.send(group_cancel_call(group_id, force=force, kill=kill)))
+        return await self._one(groups.group_cancel_call(group_id, force=force, kill=kill))
 
     async def set_concurrency(self, group_id: str, concurrency: int) -> AsyncExecutionGroup:
-        return self._wrap(await self._http.send(group_concurrency_call(group_id, concurrency)))
+        return await self._one(groups.group_concurrency_call(group_id, concurrency))
 
     async def set_target_group(
         self, group_id: str, success_group: str | None = None, failed_group: str | None = None
     ) -> AsyncExecutionGroup:
         """Targets whose member succeeds join `success_group`, failed ones `failed_group`."""
-        return self._wrap(await self._http.send(group_sinks_call(group_id, success_group, failed_group)))
+        return await self._one(groups.group_sinks_call(group_id, success_group, failed_group))
 
     async def dump(self, execution_group_ids: Iterable[str] | None = None) -> AsyncIterator[JSON]:
         """Every group's attributes (or these groups'), one dict at a time, for snapshots."""
-        data = await self._http.send(group_dump_call(execution_group_ids))
+        data = await self._http.send(groups.group_dump_call(execution_group_ids))
         for item in data.get("items") or []:
             yield item

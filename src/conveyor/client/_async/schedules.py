@@ -9,61 +9,39 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from conveyor.client._async.http import AsyncHTTP
-from conveyor.client._async.listing import AsyncListing
+from conveyor.client import schedules
+from conveyor.client._async.base import AsyncBound, AsyncListing, AsyncResource
 from conveyor.client.models import JSON
-from conveyor.client.schedules import (
-    Duration,
-    ScheduleData,
-    TriggerSpec,
-    all_call,
-    changes_body,
-    create_body,
-    create_call,
-    delete_call,
-    get_call,
-    list_call,
-    split_ids,
-    switch_call,
-    update_call,
-)
+from conveyor.client.schedules import Duration, ScheduleData, TriggerSpec
 
 
-class AsyncSchedule(ScheduleData):
+class AsyncSchedule(AsyncBound["AsyncSchedules"], ScheduleData):
     """A schedule bound to the client that fetched it; its actions update it in place and return it."""
 
-    def __init__(self, raw: JSON, schedules: AsyncSchedules) -> None:
-        super().__init__(raw)
-        self._schedules = schedules
-
     async def refresh(self) -> AsyncSchedule:
-        return self._take(await self._schedules.get(self.id))
+        return self._take(await self._owner.get(self.id))
 
     async def update(self, **changes: Any) -> AsyncSchedule:
-        return self._take(await self._schedules.update(self.id, **changes))
+        return self._take(await self._owner.update(self.id, **changes))
 
     async def enable(self) -> AsyncSchedule:
-        return self._take(await self._schedules.enable(self.id))
+        return self._take(await self._owner.enable(self.id))
 
     async def disable(self) -> AsyncSchedule:
-        return self._take(await self._schedules.disable(self.id))
+        return self._take(await self._owner.disable(self.id))
 
     async def delete(self) -> None:
-        await self._schedules.delete(self.id)
+        await self._owner.delete(self.id)
 
 
 class AsyncScheduleList(AsyncListing[AsyncSchedule]):
     """The schedules matching a query, oldest first."""
 
 
-class AsyncSchedules:
+class AsyncSchedules(AsyncResource[AsyncSchedule]):
     """`client.schedules`: what starts executions on its own, and when."""
 
-    def __init__(self, http: AsyncHTTP) -> None:
-        self._http = http
-
-    def _wrap(self, raw: JSON) -> AsyncSchedule:
-        return AsyncSchedule(raw, self)
+    document = AsyncSchedule
 
     async def create(
         self,
@@ -96,7 +74,7 @@ class AsyncSchedules:
         `trigger` the "kind:value" text or `{"kind", "value", "timezone"}`. Options left at None take
         the server's defaults. A trigger the server cannot read raises InvalidTriggerError.
         """
-        body = create_body(
+        body = schedules.create_body(
             workflow,
             {
                 "cron": cron, "rate": rate, "date": date, "oninit": oninit, "once_delay": once_delay,
@@ -106,10 +84,10 @@ class AsyncSchedules:
                 "dry_run": dry_run, "enabled": enabled
             }
         )  # fmt: skip
-        return self._wrap(await self._http.send(create_call(body, idempotency_key)))
+        return await self._one(schedules.create_call(body, idempotency_key))
 
     async def get(self, schedule_id: str) -> AsyncSchedule:
-        return self._wrap(await self._http.send(get_call(schedule_id)))
+        return await self._one(schedules.get_call(schedule_id))
 
     def list(
         self,
@@ -121,10 +99,12 @@ class AsyncSchedules:
         limit: int | None = None,
     ) -> AsyncScheduleList:
         """A lazy, paged list of schedules, oldest first; `limit` caps how many are yielded."""
-        wanted = split_ids(ids)
+        wanted = schedules.split_ids(ids)
         return AsyncScheduleList(
             self._http,
-            lambda n, cursor: list_call(owner=owner, target=target, ids=wanted, limit=n, cursor=cursor),
+            lambda n, cursor: schedules.list_call(
+                owner=owner, target=target, ids=wanted, limit=n, cursor=cursor
+            ),
             self._wrap,
             page_size=page_size,
             limit=limit,
@@ -133,22 +113,22 @@ class AsyncSchedules:
 
     async def update(self, schedule_id: str, **changes: Any) -> AsyncSchedule:
         """Change the fields given (see EDITABLE; `target=None` unbinds); a trigger as in `create`."""
-        return self._wrap(await self._http.send(update_call(schedule_id, changes_body(changes))))
+        return await self._one(schedules.update_call(schedule_id, schedules.changes_body(changes)))
 
     async def delete(self, *schedule_ids: str) -> int:
         """Delete these schedules, all or none: one unknown id raises NotFoundError and deletes nothing."""
-        return int((await self._http.send(delete_call(schedule_ids)))["deleted"])
+        return int((await self._http.send(schedules.delete_call(schedule_ids)))["deleted"])
 
     async def enable(self, schedule_id: str) -> AsyncSchedule:
-        return self._wrap(await self._http.send(switch_call(schedule_id, True)))
+        return await self._one(schedules.switch_call(schedule_id, True))
 
     async def disable(self, schedule_id: str) -> AsyncSchedule:
-        return self._wrap(await self._http.send(switch_call(schedule_id, False)))
+        return await self._one(schedules.switch_call(schedule_id, False))
 
     async def unschedule_all(self) -> int:
         """Stop every enabled schedule of the caller (this token); returns how many."""
-        return int((await self._http.send(all_call("unschedule-all")))["count"])
+        return int((await self._http.send(schedules.all_call("unschedule-all")))["count"])
 
     async def reschedule_all(self) -> int:
         """Enable again exactly the schedules `unschedule_all` stopped; returns how many."""
-        return int((await self._http.send(all_call("reschedule-all")))["count"])
+        return int((await self._http.send(schedules.all_call("reschedule-all")))["count"])

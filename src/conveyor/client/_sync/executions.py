@@ -7,43 +7,31 @@ import builtins
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from httpx_sse import EventSource
 
 from conveyor.client import calls
-from conveyor.client._sync.http import SyncHTTP
-from conveyor.client._sync.listing import Listing
+from conveyor.client._sync.base import Bound, Listing, Resource, poll
 from conveyor.client.errors import ConveyorConnectionError, WaitTimeout
 from conveyor.client.models import JSON, ExecutionData, StartSpec
 from conveyor.client.paging import after_last_seq
 from conveyor.client.sse import END, event_of, is_keepalive, seq_of
-from conveyor.client.waiting import (
-    MAX_RECONNECTS,
-    Deadline,
-    Hook,
-    check_poll_interval,
-    notify,
-    raise_outcome,
-    reconnect_delay,
-)
+from conveyor.client.waiting import MAX_RECONNECTS, Hook, raise_outcome, reconnect_delay
 
 EVENTS_PAGE = 1000
 
 
-class Execution(ExecutionData):
+class Execution(Bound["Executions"], ExecutionData):
     """An execution document bound to the client that fetched it, so it can refresh and act on itself.
 
     Actions (`cancel`, `pause`, ...) update this object in place with the
-    server's answer and return it, so `(ex.cancel()).status` is current.
+    server's answer and return it, so after `ex.cancel()` its `status` is current.
     """
 
-    def __init__(self, raw: JSON, executions: Executions) -> None:
-        super().__init__(raw)
-        self._executions = executions
-
     def refresh(self) -> Execution:
-        return self._take(self._executions.get(self.id))
+        return self._take(self._owner.get(self.id))
 
     def wait(
         self,
@@ -61,52 +49,42 @@ class Execution(ExecutionData):
         ExecutionCancelled when `raise_on_failure`, and WaitTimeout once
         `timeout` seconds pass; the execution itself is never touched.
         """
-        check_poll_interval(poll_interval)
-        deadline = Deadline(timeout)
-        if not self.is_terminal:
-            self.refresh()
-            notify(on_update, self)
-        while not self.is_terminal:
-            if deadline.expired:
-                raise WaitTimeout(self, deadline.timeout or 0.0)
-            time.sleep(deadline.pause(poll_interval))
-            self.refresh()
-            notify(on_update, self)
+        ended = attrgetter("is_terminal")
+        poll(self, ended, timeout, poll_interval, on_update, WaitTimeout, refresh_first=False)
         if raise_on_failure:
             raise_outcome(self)
         return self
 
     def cancel(self, force: bool = False, kill: bool = False) -> Execution:
-        return self._take(self._executions.cancel(self.id, force=force, kill=kill))
+        return self._take(self._owner.cancel(self.id, force=force, kill=kill))
 
     def pause(self) -> Execution:
-        return self._take(self._executions.pause(self.id))
+        return self._take(self._owner.pause(self.id))
 
     def resume(self, force: bool = False) -> Execution:
-        return self._take(self._executions.resume(self.id, force=force))
+        return self._take(self._owner.resume(self.id, force=force))
 
     def requeue(self) -> Execution:
-        return self._take(self._executions.requeue(self.id))
+        return self._take(self._owner.requeue(self.id))
 
     def events(self, after: int = 0) -> list[JSON]:
-        return self._executions.events(self.id, after=after)
+        return self._owner.events(self.id, after=after)
 
     def stream_events(self, after: int = 0) -> Iterator[JSON]:
-        return self._executions.stream_events(self.id, after=after)
+        return self._owner.stream_events(self.id, after=after)
 
 
 class ExecutionList(Listing[Execution]):
     """The executions matching a query, newest first unless `sort` says otherwise."""
 
 
-class Executions:
+class Executions(Resource[Execution]):
     """`client.executions`: start, read, act on and delete executions."""
 
-    def __init__(self, http: SyncHTTP) -> None:
-        self._http = http
+    document = Execution
 
-    def _wrap(self, raw: JSON) -> Execution:
-        return Execution(raw, self)
+    def get(self, execution_id: str, include: str | Sequence[str] | None = None) -> Execution:
+        return self._one(calls.get(execution_id, include))
 
     def start(
         self,
@@ -138,7 +116,7 @@ class Executions:
             priority,
             allow_custom_parameters,
         )
-        return self._wrap(self._http.send(calls.start(spec, idempotency_key)))
+        return self._one(calls.start(spec, idempotency_key))
 
     def start_many(
         self, specs: Iterable[StartSpec | JSON], queue: bool = True, *, idempotency_key: str | None = None
@@ -146,9 +124,6 @@ class Executions:
         """Start several executions in one request: all of them or, on any error, none."""
         data = self._http.send(calls.start_many(specs, queue=queue, idempotency_key=idempotency_key))
         return [self._wrap(item) for item in data.get("items") or []]
-
-    def get(self, execution_id: str, include: str | Sequence[str] | None = None) -> Execution:
-        return self._wrap(self._http.send(calls.get(execution_id, include)))
 
     def list(
         self,
@@ -187,23 +162,23 @@ class Executions:
 
     def cancel(self, execution_id: str, force: bool = False, kill: bool = False) -> Execution:
         """Ask the execution to stop; `force` marks it cancelled now, `kill` also stops its process."""
-        return self._wrap(self._http.send(calls.cancel(execution_id, force=force, kill=kill)))
+        return self._one(calls.cancel(execution_id, force=force, kill=kill))
 
     def pause(self, execution_id: str) -> Execution:
-        return self._wrap(self._http.send(calls.action(execution_id, "pause")))
+        return self._one(calls.action(execution_id, "pause"))
 
     def resume(self, execution_id: str, force: bool = False) -> Execution:
         """Resume a paused execution, or with `force` a failed/cancelled one (retrying its failed work)."""
-        return self._wrap(self._http.send(calls.action(execution_id, "resume", {"force": force})))
+        return self._one(calls.action(execution_id, "resume", {"force": force}))
 
     def requeue(self, execution_id: str) -> Execution:
-        return self._wrap(self._http.send(calls.action(execution_id, "requeue")))
+        return self._one(calls.action(execution_id, "requeue"))
 
     def update_status(
         self, execution_id: str, status: str, error: JSON | str | None = None, result: Any = None
     ) -> Execution:
         """Report a status from an external worker; the server still checks it against the state machine."""
-        return self._wrap(self._http.send(calls.update_status(execution_id, status, error, result)))
+        return self._one(calls.update_status(execution_id, status, error, result))
 
     def message(self, execution_id: str, text: str, level: str = "info") -> None:
         self._http.send(calls.message(execution_id, text, level))

@@ -7,51 +7,38 @@ Examples, the request shapes and the document are in conveyor.client.groups.
 from __future__ import annotations
 
 import builtins
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import attrgetter
 
+from conveyor.client import groups
+from conveyor.client._sync.base import Bound, Resource, poll
 from conveyor.client._sync.executions import Execution, Executions
 from conveyor.client._sync.http import SyncHTTP
-from conveyor.client._sync.listing import Listing
 from conveyor.client.calls import MAX_PAGE
-from conveyor.client.groups import (
-    ExecutionGroupData,
-    GroupWaitTimeout,
-    group_cancel_call,
-    group_concurrency_call,
-    group_dump_call,
-    group_get_call,
-    group_list_call,
-    group_sinks_call,
-    group_start_call,
-)
+from conveyor.client.groups import ExecutionGroupData, GroupWaitTimeout
 from conveyor.client.models import JSON
-from conveyor.client.waiting import Deadline, Hook, check_poll_interval, notify
+from conveyor.client.waiting import Hook
 
 
-class ExecutionGroup(ExecutionGroupData):
+class ExecutionGroup(Bound["ExecutionGroups"], ExecutionGroupData):
     """An execution group bound to its client: refresh, act on it, list its members, wait for it."""
 
-    def __init__(self, raw: JSON, groups: ExecutionGroups) -> None:
-        super().__init__(raw)
-        self._groups = groups
-
     def refresh(self) -> ExecutionGroup:
-        return self._take(self._groups.get(self.id))
+        return self._take(self._owner.get(self.id))
 
     def members(self, include: str | Sequence[str] | None = None) -> builtins.list[Execution]:
-        return self._groups.members(self.id, include=include)
+        return self._owner.members(self.id, include=include)
 
     def cancel(self, force: bool = False, kill: bool = False) -> ExecutionGroup:
-        return self._take(self._groups.cancel(self.id, force=force, kill=kill))
+        return self._take(self._owner.cancel(self.id, force=force, kill=kill))
 
     def set_concurrency(self, concurrency: int) -> ExecutionGroup:
-        return self._take(self._groups.set_concurrency(self.id, concurrency))
+        return self._take(self._owner.set_concurrency(self.id, concurrency))
 
     def set_target_group(
         self, success_group: str | None = None, failed_group: str | None = None
     ) -> ExecutionGroup:
-        return self._take(self._groups.set_target_group(self.id, success_group, failed_group))
+        return self._take(self._owner.set_target_group(self.id, success_group, failed_group))
 
     def wait(
         self,
@@ -64,28 +51,18 @@ class ExecutionGroup(ExecutionGroupData):
         Unlike `Execution.wait`, a failed or cancelled group does not raise: look at
         `status` and `counts`. Raises GroupWaitTimeout once `timeout` seconds pass.
         """
-        check_poll_interval(poll_interval)
-        deadline = Deadline(timeout)
-        self.refresh()
-        notify(on_update, self)
-        while not self.is_done:
-            if deadline.expired:
-                raise GroupWaitTimeout(self, deadline.timeout or 0.0)
-            time.sleep(deadline.pause(poll_interval))
-            self.refresh()
-            notify(on_update, self)
-        return self
+        done = attrgetter("is_done")
+        return poll(self, done, timeout, poll_interval, on_update, GroupWaitTimeout, refresh_first=True)
 
 
-class ExecutionGroups:
+class ExecutionGroups(Resource[ExecutionGroup]):
     """`client.execution_groups`: one workflow on every target of a target group, N at a time."""
 
-    def __init__(self, http: SyncHTTP, executions: Executions) -> None:
-        self._http = http
-        self._executions = executions
+    document = ExecutionGroup
 
-    def _wrap(self, raw: JSON) -> ExecutionGroup:
-        return ExecutionGroup(raw, self)
+    def __init__(self, http: SyncHTTP, executions: Executions) -> None:
+        super().__init__(http)
+        self._executions = executions
 
     def start(
         self,
@@ -99,7 +76,7 @@ class ExecutionGroups:
         idempotency_key: str | None = None,
     ) -> ExecutionGroup:
         """One execution per target; `parameters` = {target: {...}} merged over `default_parameters`."""
-        call = group_start_call(
+        call = groups.group_start_call(
             target_group,
             workflow,
             default_parameters=default_parameters,
@@ -108,19 +85,16 @@ class ExecutionGroups:
             force=force,
             idempotency_key=idempotency_key,
         )
-        return self._wrap(self._http.send(call))
+        return self._one(call)
 
     def get(self, group_id: str) -> ExecutionGroup:
-        return self._wrap(self._http.send(group_get_call(group_id)))
+        return self._one(groups.group_get_call(group_id))
 
     def list(
         self, workflow: str | Sequence[str] | None = None, target_group: str | Sequence[str] | None = None
     ) -> builtins.list[ExecutionGroup]:
         """Every group (oldest first), optionally only of these workflows / target groups."""
-        page = Listing(
-            self._http, lambda n, cursor: group_list_call(workflow, target_group, n, cursor), self._wrap
-        )
-        return page.to_list()
+        return self._all(lambda n, cursor: groups.group_list_call(workflow, target_group, n, cursor))
 
     def members(self, group_id: str, include: str | Sequence[str] | None = None) -> builtins.list[Execution]:
         """The group's executions, in the order they are admitted (`include` narrows the fields)."""
@@ -129,18 +103,18 @@ class ExecutionGroups:
 
     def cancel(self, group_id: str, force: bool = False, kill: bool = False) -> ExecutionGroup:
         """Cancel every member that has not ended: waiting ones at once, running ones as asked."""
-        return self._wrap(self._http.send(group_cancel_call(group_id, force=force, kill=kill)))
+        return self._one(groups.group_cancel_call(group_id, force=force, kill=kill))
 
     def set_concurrency(self, group_id: str, concurrency: int) -> ExecutionGroup:
-        return self._wrap(self._http.send(group_concurrency_call(group_id, concurrency)))
+        return self._one(groups.group_concurrency_call(group_id, concurrency))
 
     def set_target_group(
         self, group_id: str, success_group: str | None = None, failed_group: str | None = None
     ) -> ExecutionGroup:
         """Targets whose member succeeds join `success_group`, failed ones `failed_group`."""
-        return self._wrap(self._http.send(group_sinks_call(group_id, success_group, failed_group)))
+        return self._one(groups.group_sinks_call(group_id, success_group, failed_group))
 
     def dump(self, execution_group_ids: Iterable[str] | None = None) -> Iterator[JSON]:
         """Every group's attributes (or these groups'), one dict at a time, for snapshots."""
-        data = self._http.send(group_dump_call(execution_group_ids))
+        data = self._http.send(groups.group_dump_call(execution_group_ids))
         yield from data.get("items") or []

@@ -10,61 +10,39 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from conveyor.client._sync.http import SyncHTTP
-from conveyor.client._sync.listing import Listing
+from conveyor.client import schedules
+from conveyor.client._sync.base import Bound, Listing, Resource
 from conveyor.client.models import JSON
-from conveyor.client.schedules import (
-    Duration,
-    ScheduleData,
-    TriggerSpec,
-    all_call,
-    changes_body,
-    create_body,
-    create_call,
-    delete_call,
-    get_call,
-    list_call,
-    split_ids,
-    switch_call,
-    update_call,
-)
+from conveyor.client.schedules import Duration, ScheduleData, TriggerSpec
 
 
-class Schedule(ScheduleData):
+class Schedule(Bound["Schedules"], ScheduleData):
     """A schedule bound to the client that fetched it; its actions update it in place and return it."""
 
-    def __init__(self, raw: JSON, schedules: Schedules) -> None:
-        super().__init__(raw)
-        self._schedules = schedules
-
     def refresh(self) -> Schedule:
-        return self._take(self._schedules.get(self.id))
+        return self._take(self._owner.get(self.id))
 
     def update(self, **changes: Any) -> Schedule:
-        return self._take(self._schedules.update(self.id, **changes))
+        return self._take(self._owner.update(self.id, **changes))
 
     def enable(self) -> Schedule:
-        return self._take(self._schedules.enable(self.id))
+        return self._take(self._owner.enable(self.id))
 
     def disable(self) -> Schedule:
-        return self._take(self._schedules.disable(self.id))
+        return self._take(self._owner.disable(self.id))
 
     def delete(self) -> None:
-        self._schedules.delete(self.id)
+        self._owner.delete(self.id)
 
 
 class ScheduleList(Listing[Schedule]):
     """The schedules matching a query, oldest first."""
 
 
-class Schedules:
+class Schedules(Resource[Schedule]):
     """`client.schedules`: what starts executions on its own, and when."""
 
-    def __init__(self, http: SyncHTTP) -> None:
-        self._http = http
-
-    def _wrap(self, raw: JSON) -> Schedule:
-        return Schedule(raw, self)
+    document = Schedule
 
     def create(
         self,
@@ -97,7 +75,7 @@ class Schedules:
         `trigger` the "kind:value" text or `{"kind", "value", "timezone"}`. Options left at None take
         the server's defaults. A trigger the server cannot read raises InvalidTriggerError.
         """
-        body = create_body(
+        body = schedules.create_body(
             workflow,
             {
                 "cron": cron, "rate": rate, "date": date, "oninit": oninit, "once_delay": once_delay,
@@ -107,10 +85,10 @@ class Schedules:
                 "dry_run": dry_run, "enabled": enabled
             }
         )  # fmt: skip
-        return self._wrap(self._http.send(create_call(body, idempotency_key)))
+        return self._one(schedules.create_call(body, idempotency_key))
 
     def get(self, schedule_id: str) -> Schedule:
-        return self._wrap(self._http.send(get_call(schedule_id)))
+        return self._one(schedules.get_call(schedule_id))
 
     def list(
         self,
@@ -122,10 +100,12 @@ class Schedules:
         limit: int | None = None,
     ) -> ScheduleList:
         """A lazy, paged list of schedules, oldest first; `limit` caps how many are yielded."""
-        wanted = split_ids(ids)
+        wanted = schedules.split_ids(ids)
         return ScheduleList(
             self._http,
-            lambda n, cursor: list_call(owner=owner, target=target, ids=wanted, limit=n, cursor=cursor),
+            lambda n, cursor: schedules.list_call(
+                owner=owner, target=target, ids=wanted, limit=n, cursor=cursor
+            ),
             self._wrap,
             page_size=page_size,
             limit=limit,
@@ -134,22 +114,22 @@ class Schedules:
 
     def update(self, schedule_id: str, **changes: Any) -> Schedule:
         """Change the fields given (see EDITABLE; `target=None` unbinds); a trigger as in `create`."""
-        return self._wrap(self._http.send(update_call(schedule_id, changes_body(changes))))
+        return self._one(schedules.update_call(schedule_id, schedules.changes_body(changes)))
 
     def delete(self, *schedule_ids: str) -> int:
         """Delete these schedules, all or none: one unknown id raises NotFoundError and deletes nothing."""
-        return int((self._http.send(delete_call(schedule_ids)))["deleted"])
+        return int((self._http.send(schedules.delete_call(schedule_ids)))["deleted"])
 
     def enable(self, schedule_id: str) -> Schedule:
-        return self._wrap(self._http.send(switch_call(schedule_id, True)))
+        return self._one(schedules.switch_call(schedule_id, True))
 
     def disable(self, schedule_id: str) -> Schedule:
-        return self._wrap(self._http.send(switch_call(schedule_id, False)))
+        return self._one(schedules.switch_call(schedule_id, False))
 
     def unschedule_all(self) -> int:
         """Stop every enabled schedule of the caller (this token); returns how many."""
-        return int((self._http.send(all_call("unschedule-all")))["count"])
+        return int((self._http.send(schedules.all_call("unschedule-all")))["count"])
 
     def reschedule_all(self) -> int:
         """Enable again exactly the schedules `unschedule_all` stopped; returns how many."""
-        return int((self._http.send(all_call("reschedule-all")))["count"])
+        return int((self._http.send(schedules.all_call("reschedule-all")))["count"])

@@ -6,68 +6,44 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 
-from conveyor.client._sync.http import SyncHTTP
-from conveyor.client._sync.listing import Listing
-from conveyor.client.groups import (
-    LabelFilter,
-    Names,
-    TargetData,
-    TargetGroupData,
-    members_call,
-    target_create_call,
-    target_delete_call,
-    target_get_call,
-    target_group_create_call,
-    target_group_delete_call,
-    target_group_get_call,
-    target_group_list_call,
-    target_list_call,
-    target_update_call,
-)
-from conveyor.client.models import JSON
+from conveyor.client import groups
+from conveyor.client._sync.base import Bound, Resource
+from conveyor.client.groups import LabelFilter, Names, TargetData, TargetGroupData
 
 
-class Target(TargetData):
-    def __init__(self, raw: JSON, targets: Targets) -> None:
-        super().__init__(raw)
-        self._targets = targets
+class Target(Bound["Targets"], TargetData):
+    """A target bound to the client that fetched it."""
 
     def refresh(self) -> Target:
-        return self._take(self._targets.get(self.name))
+        return self._take(self._owner.get(self.name))
 
     def update(self, *, max_concurrent: int | None = None, labels: Mapping[str, str] | None = None) -> Target:
-        return self._take(self._targets.update(self.name, max_concurrent=max_concurrent, labels=labels))
+        return self._take(self._owner.update(self.name, max_concurrent=max_concurrent, labels=labels))
 
     def delete(self, force: bool = False) -> None:
-        self._targets.delete(self.name, force=force)
+        self._owner.delete(self.name, force=force)
 
 
-class TargetGroup(TargetGroupData):
-    def __init__(self, raw: JSON, groups: TargetGroups) -> None:
-        super().__init__(raw)
-        self._groups = groups
+class TargetGroup(Bound["TargetGroups"], TargetGroupData):
+    """A target group bound to the client that fetched it."""
 
     def refresh(self) -> TargetGroup:
-        return self._take(self._groups.get(self.name))
+        return self._take(self._owner.get(self.name))
 
     def add(self, targets: Names = (), labels: LabelFilter | None = None) -> TargetGroup:
-        return self._take(self._groups.add(self.name, targets, labels=labels))
+        return self._take(self._owner.add(self.name, targets, labels=labels))
 
     def remove(self, targets: Names = (), labels: LabelFilter | None = None) -> TargetGroup:
-        return self._take(self._groups.remove(self.name, targets, labels=labels))
+        return self._take(self._owner.remove(self.name, targets, labels=labels))
 
     def delete(self) -> None:
-        self._groups.delete(self.name)
+        self._owner.delete(self.name)
 
 
-class Targets:
+class Targets(Resource[Target]):
     """`client.targets`: create, read, change and delete targets."""
 
-    def __init__(self, http: SyncHTTP) -> None:
-        self._http = http
-
-    def _wrap(self, raw: JSON) -> Target:
-        return Target(raw, self)
+    document = Target
 
     def create(
         self,
@@ -78,42 +54,37 @@ class Targets:
         idempotency_key: str | None = None,
     ) -> Target:
         """Create a target; a name already taken raises ConflictError."""
-        call = target_create_call(
+        call = groups.target_create_call(
             name, max_concurrent=max_concurrent, labels=labels, idempotency_key=idempotency_key
         )
-        return self._wrap(self._http.send(call))
+        return self._one(call)
 
     def get(self, name: str) -> Target:
-        return self._wrap(self._http.send(target_get_call(name)))
+        return self._one(groups.target_get_call(name))
 
     def list(self, labels: LabelFilter | None = None) -> builtins.list[Target]:
         """Every target (by name) carrying all these labels: {"role": "web"} or ["role:web", "zone:*"].
 
         A list, read a page at a time before it returns, so it outlives the client that fetched it.
         """
-        page = Listing(self._http, lambda n, cursor: target_list_call(labels, n, cursor), self._wrap)
-        return page.to_list()
+        return self._all(lambda n, cursor: groups.target_list_call(labels, n, cursor))
 
     def update(
         self, name: str, *, max_concurrent: int | None = None, labels: Mapping[str, str] | None = None
     ) -> Target:
         """Change the limit and/or replace the labels."""
-        call = target_update_call(name, max_concurrent=max_concurrent, labels=labels)
-        return self._wrap(self._http.send(call))
+        call = groups.target_update_call(name, max_concurrent=max_concurrent, labels=labels)
+        return self._one(call)
 
     def delete(self, name: str, force: bool = False) -> None:
         """Delete it and its schedules; ConflictError while executions on it are active, unless `force`."""
-        self._http.send(target_delete_call(name, force=force))
+        self._http.send(groups.target_delete_call(name, force=force))
 
 
-class TargetGroups:
+class TargetGroups(Resource[TargetGroup]):
     """`client.target_groups`: named sets of targets, which execution groups start on."""
 
-    def __init__(self, http: SyncHTTP) -> None:
-        self._http = http
-
-    def _wrap(self, raw: JSON) -> TargetGroup:
-        return TargetGroup(raw, self)
+    document = TargetGroup
 
     def create(
         self,
@@ -125,24 +96,24 @@ class TargetGroups:
         idempotency_key: str | None = None,
     ) -> TargetGroup:
         """Create a group with these targets and every target matching `labels` now."""
-        call = target_group_create_call(
+        call = groups.target_group_create_call(
             name, description=description, members=members, labels=labels, idempotency_key=idempotency_key
         )
-        return self._wrap(self._http.send(call))
+        return self._one(call)
 
     def get(self, name: str) -> TargetGroup:
-        return self._wrap(self._http.send(target_group_get_call(name)))
+        return self._one(groups.target_group_get_call(name))
 
     def list(self) -> builtins.list[TargetGroup]:
         """Every group, by name, without member names (`member_count` says how many)."""
-        return Listing(self._http, target_group_list_call, self._wrap).to_list()
+        return self._all(groups.target_group_list_call)
 
     def add(self, name: str, targets: Names = (), *, labels: LabelFilter | None = None) -> TargetGroup:
         """Add targets by name and/or every target matching `labels` now."""
-        return self._wrap(self._http.send(members_call(name, True, targets, labels)))
+        return self._one(groups.members_call(name, True, targets, labels))
 
     def remove(self, name: str, targets: Names = (), *, labels: LabelFilter | None = None) -> TargetGroup:
-        return self._wrap(self._http.send(members_call(name, False, targets, labels)))
+        return self._one(groups.members_call(name, False, targets, labels))
 
     def delete(self, name: str) -> None:
-        self._http.send(target_group_delete_call(name))
+        self._http.send(groups.target_group_delete_call(name))
