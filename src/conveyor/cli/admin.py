@@ -14,8 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from conveyor.cli import output
+from conveyor.cli.options import JsonFlag
 from conveyor.cli.output import fail, note, print_json
-from conveyor.cli.state import JSON_OPTION, api_command, state_of, wants_json
+from conveyor.cli.state import api_command, state_of, wants_json
 
 
 class AuthMode(StrEnum):
@@ -43,7 +44,6 @@ AppOpt = Annotated[
 ConcurrencyOpt = Annotated[
     int | None, typer.Option("--concurrency", "-c", min=1, help="Executions one worker runs at once.")
 ]
-JsonFlag = Annotated[bool, JSON_OPTION]
 
 db_app = typer.Typer(help="Database schema: upgrade it, or show its revision.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -180,11 +180,7 @@ def token_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if wants_json(ctx, as_json):
         print_json([t.raw for t in tokens])
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("id", "name", "role", "created"):
-        table.add_column(col, no_wrap=True)
+    table = output.list_table(("id", "name", "role", "created"))
     for t in tokens:
         table.add_row(t.id, t.name, t.role, output.when(t.created_at))
     output.out().print(table)
