@@ -1,4 +1,4 @@
-"""Shared dependencies: the service the app was built over, and JSON answers.
+"""Shared dependencies: the service the app was built over, JSON answers, PATCH bodies.
 
 Handlers take the service from `app.state` instead of a module global, so one
 process can hold several apps (tests do) over different stores.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
+from conveyor.core.errors import InvalidRequest
 from conveyor.core.executions import ExecutionService
 
 JSON_MEDIA_TYPE = "application/json"
@@ -64,3 +67,15 @@ def json_answer(content: Any, status_code: int = 200) -> Response:
     if status_code == 204:
         return Response(status_code=204)
     return Response(dump(content), status_code=status_code, media_type=JSON_MEDIA_TYPE)
+
+
+def patch_changes(body: BaseModel, *, nullable: Collection[str] = ()) -> dict[str, Any]:
+    """The fields a PATCH body gives, by name. A null is refused (400 naming the field) unless the
+    field is `nullable`: leaving a field out keeps it, so a null there can only be a mistake."""
+    changes: dict[str, Any] = {}
+    for name in sorted(body.model_fields_set):
+        value = getattr(body, name)
+        if value is None and name not in nullable:
+            raise InvalidRequest(f"{name} cannot be null; leave it out to keep it", {"field": name})
+        changes[name] = value
+    return changes

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from conveyor.api.auth import Operator, Principal, Viewer
-from conveyor.api.deps import json_answer
+from conveyor.api.deps import json_answer, patch_changes
 from conveyor.api.idempotency import Idempotent
 from conveyor.api.query import CursorParam, LimitParam, ListParam, csv, page_answer
 from conveyor.api.schemas import (
@@ -184,12 +184,9 @@ def get_schedule(schedule_id: str, schedules: Schedules, _: Viewer) -> Response:
 
 def _changes(schedule_id: str, body: ScheduleChanges, schedules: ScheduleService) -> dict[str, Any]:
     given = body.model_fields_set
-    changes: dict[str, Any] = {}
-    for name in sorted(given - {"trigger", "timezone"}):
-        value = getattr(body, name)
-        if value is None and name not in _NULLABLE:
-            raise InvalidRequest(f"{name} cannot be null; leave it out to keep it", {"field": name})
-        changes[name] = value
+    changes = patch_changes(body, nullable=_NULLABLE | {"trigger", "timezone"})
+    changes.pop("trigger", None)
+    changes.pop("timezone", None)
     if body.trigger is not None:
         changes["trigger"] = parse_trigger_input(body.trigger, body.timezone)
     elif "trigger" in given:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from conveyor.api.auth import Operator, Viewer
-from conveyor.api.deps import json_answer
+from conveyor.api.deps import json_answer, patch_changes
 from conveyor.api.idempotency import Idempotent
 from conveyor.api.query import CursorParam, LimitParam, csv, page_answer
 from conveyor.api.schemas import COMMON_ERRORS, CONFLICT, NOT_FOUND
@@ -118,11 +118,7 @@ def get_target(name: str, targets: Targets, _: Viewer) -> Response:
 def update_target(
     name: str, body: TargetChanges, targets: Targets, _: Operator, idem: Idempotent
 ) -> Response:
-    given = body.model_fields_set
-    for field in sorted(given):
-        if getattr(body, field) is None:
-            raise InvalidRequest(f"{field} cannot be null; leave it out to keep it", {"field": field})
-    if not given:
+    if not patch_changes(body):
         raise InvalidRequest("nothing to change: give max_concurrent and/or labels", {"field": None})
     return idem.run(
         200,
