@@ -152,3 +152,29 @@ def test_a_deeply_nested_cloudify_body_is_a_limit_not_a_crash(client: TestClient
         "http://testserver/api/v3.1/executions", content=body, headers={"Content-Type": "application/json"}
     )
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "limit_exceeded"
+
+
+def test_values_that_would_be_quietly_reread_are_refused(client: TestClient) -> None:
+    """A bool is not a number, a blank zone is not UTC, and a cron whose year is over never fires."""
+    status, code, message = refused(client.post("/targets", json={"name": "web01", "max_concurrent": True}))
+    assert (status, code) == (400, "invalid_request") and "max_concurrent" in message
+    assert client.get("/targets").json()["items"] == []
+
+    blank_zone = {"kind": "cron", "value": "0 3 * * *", "timezone": "  "}
+    status, code, message = refused(
+        client.post(
+            "/schedules", json={"workflow": "backup", "parameters": {"db": "x"}, "trigger": blank_zone}
+        )
+    )
+    assert (status, code) == (400, "invalid_trigger") and "blank" in message
+
+    past = {"kind": "cron", "value": "0 0 12 * * ? 2020"}
+    status, code, message = refused(
+        client.post("/schedules", json={"workflow": "backup", "parameters": {"db": "x"}, "trigger": past})
+    )
+    assert (status, code) == (400, "invalid_trigger") and "never fires" in message
+    assert client.get("/schedules").json()["items"] == []
+
+    fine = {"kind": "cron", "value": "0 3 * * *", "timezone": "Europe/Berlin"}
+    made = client.post("/schedules", json={"workflow": "backup", "parameters": {"db": "x"}, "trigger": fine})
+    assert made.status_code == 201, made.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator
 
 from conveyor.core.model import Role, Status
 from conveyor.core.schedules import DEFAULT_GRACE, DEFAULT_MISFIRE_LIMIT
@@ -20,6 +20,9 @@ LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
 
 class _Body(BaseModel):
+    """A request body: unknown fields are refused, and numbers are StrictInt/StrictFloat where
+    a JSON `true` would otherwise quietly become 1 (`max_concurrent: true`)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -38,7 +41,9 @@ class StartBody(_Body):
     force: bool = Field(default=False, description="Skip admission: start even if the target is busy.")
     dry_run: bool = False
     schedule: datetime | None = Field(default=None, description="Start at this instant instead of now.")
-    priority: int = Field(default=0, ge=-1_000_000, le=1_000_000, description="Higher is admitted first.")
+    priority: StrictInt = Field(
+        default=0, ge=-1_000_000, le=1_000_000, description="Higher is admitted first."
+    )
     allow_custom_parameters: bool = Field(
         default=False, description="Keep parameters the model does not declare."
     )
@@ -278,16 +283,16 @@ class ScheduleBody(_Body):
     description: str = Field(default="", max_length=10_000)
     params: dict[str, Any] = Field(default_factory=dict, description="Extra trigger options, kept as given.")
     misfire: MisfirePolicy = Field(default="skip", description="What to do with fires missed while down.")
-    misfire_limit: int = Field(
+    misfire_limit: StrictInt = Field(
         default=DEFAULT_MISFIRE_LIMIT, ge=1, le=1000, description="fire_all: at most this many."
     )
-    grace: float = Field(
+    grace: StrictFloat = Field(
         default=DEFAULT_GRACE, ge=0, description="Seconds late a fire may be and still count as on time."
     )
     overlap: OverlapPolicy = Field(
         default="allow", description="When the previous execution is still active."
     )
-    priority: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+    priority: StrictInt = Field(default=0, ge=-1_000_000, le=1_000_000)
     dry_run: bool = False
     enabled: bool = True
 
@@ -306,10 +311,10 @@ class ScheduleChanges(_Body):
     description: str | None = Field(default=None, max_length=10_000)
     params: dict[str, Any] | None = None
     misfire: MisfirePolicy | None = None
-    misfire_limit: int | None = Field(default=None, ge=1, le=1000)
-    grace: float | None = Field(default=None, ge=0)
+    misfire_limit: StrictInt | None = Field(default=None, ge=1, le=1000)
+    grace: StrictFloat | None = Field(default=None, ge=0)
     overlap: OverlapPolicy | None = None
-    priority: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    priority: StrictInt | None = Field(default=None, ge=-1_000_000, le=1_000_000)
     dry_run: bool | None = None
     enabled: bool | None = None
 

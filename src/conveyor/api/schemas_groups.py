@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictInt, field_validator
 
 from conveyor.api.schemas import _Body
 from conveyor.core.groups import MAX_CONCURRENCY
@@ -52,7 +52,7 @@ class TargetBody(_Body):
     """Create a target."""
 
     name: str = Field(min_length=1, max_length=200, description="Letters, digits and . _ : @ / -.")
-    max_concurrent: int = Field(
+    max_concurrent: StrictInt = Field(
         default=1, description="How many non-system executions may run on it at once (1-10000)."
     )
     labels: Labels = Field(default_factory=dict, description='e.g. {"role": "web", "zone": "a"}.')
@@ -66,7 +66,7 @@ class TargetBody(_Body):
 class TargetChanges(_Body):
     """Change a target: only the fields given change; `labels` replaces them all."""
 
-    max_concurrent: int | None = None
+    max_concurrent: StrictInt | None = None
     labels: Labels | None = None
 
     @field_validator("labels")
@@ -149,7 +149,7 @@ class GroupStartBody(_Body):
         default_factory=dict,
         description="{target: {...}}: merged over default_parameters for that target's member.",
     )
-    concurrency: int = Field(default=5, description=f"Members running at once (1-{MAX_CONCURRENCY}).")
+    concurrency: StrictInt = Field(default=5, description=f"Members running at once (1-{MAX_CONCURRENCY}).")
     force: bool = Field(
         default=False, description="Skip the system and per-target rules (never the group's concurrency)."
     )
@@ -161,7 +161,7 @@ class GroupCancelBody(_Body):
 
 
 class ConcurrencyBody(_Body):
-    concurrency: int = Field(
+    concurrency: StrictInt = Field(
         description=f"1-{MAX_CONCURRENCY}; queued members are admitted against it at once."
     )
 

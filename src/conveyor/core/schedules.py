@@ -238,6 +238,11 @@ class ScheduleService:
                 f"{trigger.describe()} is in the past; give a future instant",
                 {"kind": trigger.kind, "value": trigger.value},
             )
+        if at is None and trigger.kind == "cron":  # e.g. a Quartz year field that is over
+            raise InvalidTrigger(
+                f"{trigger.describe()} never fires again after {anchor.isoformat()}",
+                {"kind": trigger.kind, "value": trigger.value},
+            )
         return at
 
     def create(self, req: ScheduleRequest) -> Schedule:

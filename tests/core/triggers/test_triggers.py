@@ -84,7 +84,10 @@ def test_kind_and_timezone_spelling() -> None:
     assert parse_trigger("CRON", "* * * * *").kind == "cron"
     assert parse_trigger(" Once_Delay ", 5).kind == "once_delay"
     assert cron("* * * * *", "utc").timezone == "UTC"
-    assert cron("* * * * *", "").timezone == "UTC"
+    assert cron("* * * * *", None).timezone == "UTC"
+    for blank in ("", "  "):  # an empty template variable, not a wish for UTC
+        with pytest.raises(InvalidTrigger, match="blank"):
+            cron("* * * * *", blank)
     # only cron keeps a zone; a date's zone is folded into its UTC value
     assert parse_trigger("rate", 30, timezone="Europe/Berlin").timezone == "UTC"
     assert parse_trigger("date", "2026-12-01T10:00:00", timezone="Europe/Berlin").timezone == "UTC"

@@ -17,8 +17,15 @@ from conveyor.core.triggers.base import invalid
 
 def timezone_name(tz: str | None, kind: object, value: object) -> str:
     """The IANA name to store for `tz` ("UTC" when none is given); refuse unknown zones with a hint."""
-    if tz is None or (isinstance(tz, str) and not tz.strip()):
+    if tz is None:
         return "UTC"
+    if isinstance(tz, str) and not tz.strip():
+        # A blank zone is a mistake (a template's empty variable), not a wish for UTC: say so.
+        raise invalid(
+            "time zone is blank: give an IANA name such as 'Europe/Berlin', or leave it out for UTC",
+            kind,
+            value,
+        )
     if not isinstance(tz, str):
         raise invalid(f"time zone must be an IANA name such as 'Europe/Berlin', not {tz!r}", kind, value)
     name = tz.strip()
