@@ -151,14 +151,9 @@ class Store(Protocol):
     def schedule_add(self, schedule: Schedule) -> None: ...
     def schedule_get(self, schedule_id: str) -> Schedule | None: ...
     def schedule_list(
-        self,
-        *,
-        ids: Sequence[str] = (),
-        owner: str | None = None,
-        target: str | None = None,
-        after: str | None = None,
-        limit: int = 1000,
-    ) -> builtins.list[Schedule]: ...
+        self, *, ids: Sequence[str] = (), owner: str | None = None, target: str | None = None,
+        after: str | None = None, limit: int = 1000,
+    ) -> builtins.list[Schedule]: ...  # fmt: skip
     def schedule_update(
         self, schedule_id: str, change: Callable[[Schedule], Schedule], *, now: datetime
     ) -> Schedule: ...

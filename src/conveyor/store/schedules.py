@@ -33,14 +33,9 @@ class Schedules:
         return rows.schedule_from_row(found[0]) if found else None
 
     def schedule_list(
-        self,
-        *,
-        ids: Sequence[str] = (),
-        owner: str | None = None,
-        target: str | None = None,
-        after: str | None = None,
-        limit: int = 1000,
-    ) -> list[Schedule]:
+        self, *, ids: Sequence[str] = (), owner: str | None = None, target: str | None = None,
+        after: str | None = None, limit: int = 1000,
+    ) -> list[Schedule]:  # fmt: skip
         cond, params = sqlbuild.schedule_where(ids, owner, target, after)
         return [
             rows.schedule_from_row(r) for r in self.db.read("list_schedules", [*params, limit], where=cond)
