@@ -1,8 +1,10 @@
 """The Store protocol: everything the service, worker and background loop need from storage.
 
-Each method is one atomic operation. Implementations (store/sqlite.py,
-store/postgres.py) must make them safe against concurrent callers in other
-threads and other processes sharing the database.
+Each method is one atomic operation. The implementation (store/sqlstore.py, given
+the SQLite or PostgreSQL Dialect) makes them safe against concurrent callers in
+other threads and other processes sharing the database. Methods are named by
+subject first (execution_, event_, schedule_, target_, target_group_,
+execution_group_, token_, idempotency_, workflow_), as tests/store/test_surface.py checks.
 """
 
 from __future__ import annotations
@@ -68,8 +70,9 @@ class Store(Protocol):
     ) -> Execution:
         """Read the row, compute `step(row)`, write it with a compare-and-set on the status.
 
-        Retries when another writer won the race; raises NotFound for an
-        unknown id and whatever `step` raises (IllegalTransition). When the
+        The row is held for the transaction (SQLite's write lock, PostgreSQL's
+        FOR UPDATE), so no other writer changes it in between; raises NotFound
+        for an unknown id and whatever `step` raises (IllegalTransition). When the
         write frees an active slot or queues the execution, admission runs in
         the same transaction. Returns the written execution.
         """
