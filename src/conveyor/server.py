@@ -53,7 +53,7 @@ class Runtime:
 def build(settings: Settings, *, app: App | None = None) -> Runtime:
     """Store, catalog and service for these settings; the App's workflows are registered in the store."""
     registry = app if app is not None else (load_apps(list(settings.apps)) if settings.apps else App())
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, timeout=settings.statement_timeout)
     catalog = ChainedCatalog(registry, StoredCatalog(store.workflow_list))
     service = ExecutionService(
         store,
@@ -97,6 +97,7 @@ def serve(settings: Settings) -> None:
         version=__version__,
         database_kind=_database_kind(settings.database_url),
         schedule_service=schedules,
+        max_body_bytes=settings.max_body_bytes,
     )
     loop = BackgroundLoop(rt.service, schedules=schedules, interval=settings.tick_interval)
     worker = rt.worker() if settings.run_worker and rt.app.workflows else None
@@ -172,7 +173,7 @@ def create_token(settings: Settings, name: str, role: str) -> str:
     """Create an API token directly in the database (bootstrap: the first admin token)."""
     from conveyor.api.auth import create_token as create
 
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, timeout=settings.statement_timeout)
     try:
         service = ExecutionService(store, StoredCatalog(store.workflow_list))
         _, secret = create(service, name, Role(role))

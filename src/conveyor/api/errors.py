@@ -44,6 +44,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "limit_exceeded": 422,
     "internal_error": 500,
     "schema_out_of_date": 503,
+    "database_unavailable": 503,
 }
 #: Codes for statuses Starlette raises itself (unknown route, wrong method, ...).
 _CODE_BY_STATUS: dict[int, str] = {
@@ -83,8 +84,12 @@ def error_response(
 
 
 def conveyor_error_response(exc: ConveyorError) -> JSONResponse:
-    """The answer for a domain error; a 401 also says which scheme to use, as RFC 9110 asks."""
-    headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthorized" else None
+    """The answer for a domain error; a 401 says which scheme to use (RFC 9110), a 503 when to retry."""
+    headers: dict[str, str] | None = None
+    if exc.code == "unauthorized":
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif "retry_after" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after"])}
     return error_response(exc.code, exc.message, exc.details, headers=headers)
 
 

@@ -1,13 +1,18 @@
-"""`/health`: is the server up, which version, which kind of database.
+"""`/health` and `/ready`: is the server up, and can it do its work.
 
-Open to anyone (no token), so load balancers and `conveyor` itself can probe it.
+Both are open to anyone (no token), so load balancers, orchestrators and
+`conveyor` itself can probe them. `/health` is liveness: it answers while the
+process serves requests, whatever the database does (a restart would not help
+an outage). `/ready` is readiness: a round trip to the database and its schema
+revision; 503 `database_unavailable` or `schema_out_of_date` when it cannot work.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
-from conveyor.api.schemas import HealthOut
+from conveyor.api.schemas import HealthOut, ReadyOut
 
 router = APIRouter(tags=["health"])
 
@@ -16,3 +21,17 @@ router = APIRouter(tags=["health"])
 async def health(request: Request) -> HealthOut:
     state = request.app.state
     return HealthOut(status="ok", version=state.version, database=state.database_kind)
+
+
+@router.get(
+    "/ready",
+    response_model=ReadyOut,
+    summary="Readiness",
+    responses={503: {"description": "The database is unavailable or its schema is out of date."}},
+)
+async def ready(request: Request) -> ReadyOut:
+    state = request.app.state
+    revision = await run_in_threadpool(state.service.ready)
+    return ReadyOut(
+        status="ready", version=state.version, database=state.database_kind, schema_revision=revision
+    )

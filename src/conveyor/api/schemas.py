@@ -215,6 +215,13 @@ class HealthOut(BaseModel):
     database: str
 
 
+class ReadyOut(BaseModel):
+    status: str = Field(description="Always 'ready' (otherwise the answer is a 503 error).")
+    version: str
+    database: str
+    schema_revision: str
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str

@@ -101,6 +101,23 @@ class SchemaOutOfDate(ConveyorError):
     code = "schema_out_of_date"
 
 
+class DatabaseUnavailable(ConveyorError):
+    """The database did not answer in time (down, unreachable, or a statement ran past its deadline).
+
+    Nothing was written by the call that got it; the same call may be retried later.
+    """
+
+    code = "database_unavailable"
+    #: Seconds a caller should wait before trying again.
+    retry_after = 2
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the database is unavailable ({reason}); nothing was changed, try again shortly",
+            {"retry_after": self.retry_after},
+        )
+
+
 _WORDS = {
     "RequestCancel": "cancel",
     "RequestPause": "pause",

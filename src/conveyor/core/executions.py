@@ -144,6 +144,10 @@ class ExecutionService:
 
     # --- reading -----------------------------------------------------------------
 
+    def ready(self) -> str:
+        """The schema revision once the database answered; else DatabaseUnavailable or SchemaOutOfDate."""
+        return self.store.database_check()
+
     def get(self, execution_id: str) -> Execution:
         return found(self.store.execution_get(execution_id), "execution", execution_id)
 

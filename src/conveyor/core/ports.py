@@ -40,6 +40,13 @@ FireStep: TypeAlias = "Callable[[Schedule, Execution | None], tuple[list[Executi
 class Store(Protocol):
     # --- lifecycle -------------------------------------------------------------
     def close(self) -> None: ...
+    def database_check(self) -> str:
+        """The schema revision, after a round trip to the database.
+
+        Raises DatabaseUnavailable when the database does not answer and
+        SchemaOutOfDate when its schema is not the one this code expects.
+        """
+        ...
 
     # --- workflows known to workers ----------------------------------------------
     def workflow_upsert(self, infos: Sequence[WorkflowInfo]) -> None: ...

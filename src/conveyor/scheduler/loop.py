@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from conveyor.core.errors import DatabaseUnavailable
 from conveyor.core.executions import ExecutionService
 from conveyor.core.schedules import ScheduleService
 
@@ -52,6 +53,9 @@ class BackgroundLoop:
             try:
                 self.run_once()
                 pause = self._sleep_seconds()
+            except DatabaseUnavailable as exc:  # an outage, not a bug: one line, then try again
+                log.warning("background round: %s", exc.message)
+                pause = self.interval
             except Exception:
                 log.exception("background round failed; trying again")
                 pause = self.interval

@@ -5,8 +5,12 @@ from __future__ import annotations
 from conveyor.core.ports import Store
 
 
-def open_store(url: str, *, migrate_empty: bool = True) -> Store:
-    """The store for a database URL: sqlite:///path or postgresql://..."""
+def open_store(url: str, *, migrate_empty: bool = True, timeout: float | None = None) -> Store:
+    """The store for a database URL: sqlite:///path or postgresql://...
+
+    timeout: seconds one PostgreSQL statement may run (and a call may wait for a connection)
+    before the call fails with DatabaseUnavailable; None keeps the store's default.
+    """
     if url.startswith("sqlite:///"):
         from conveyor.store.sqlite import SQLiteStore
 
@@ -14,5 +18,7 @@ def open_store(url: str, *, migrate_empty: bool = True) -> Store:
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         from conveyor.store.postgres import PostgresStore
 
-        return PostgresStore(url, migrate_empty=migrate_empty)
+        if timeout is None:
+            return PostgresStore(url, migrate_empty=migrate_empty)
+        return PostgresStore(url, migrate_empty=migrate_empty, timeout=timeout)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")

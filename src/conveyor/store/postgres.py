@@ -13,6 +13,12 @@ Any number of servers, workers and background loops use one database:
   as the fallback.
 psycopg prepares statements a connection runs repeatedly (prepare_threshold),
 so the hot statements are planned once per connection.
+
+Every call has a deadline: waiting for a pooled connection, connecting, and each
+statement (`statement_timeout` on the server) are bounded by `timeout` seconds.
+A database that is down, unreachable or too slow surfaces as the core's
+`DatabaseUnavailable` (the API answers 503 with Retry-After), never as a hang;
+the pool reconnects by itself when the database is back.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
+from conveyor.core.errors import DatabaseUnavailable
 from conveyor.store import migrate
 from conveyor.store.dialect import Conn, Cursor, WorkSignal
 from conveyor.store.sql import QUERIES
@@ -34,6 +41,16 @@ from conveyor.store.sqlbuild import to_format_style
 from conveyor.store.sqlstore import SQLStore
 
 log = logging.getLogger("conveyor.store.postgres")
+
+#: Seconds a call may wait for the database (a connection, a statement) before it is unavailable.
+DEFAULT_TIMEOUT = 15.0
+#: Seconds to wait for a new connection (libpq's smallest useful connect_timeout)...
+CONNECT_TIMEOUT = 2
+#: ...and for a pooled one: while the database is down the pool has none, so this is how long
+#: a call takes to answer 503.
+POOL_WAIT = 1.5
+#: What psycopg raises when the database is down, unreachable, or cancelled a statement at its deadline.
+OUTAGE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 ADMISSION_LOCK = 0x436F6E76  # one key for the whole admission decision ("Conv")
 TARGET_LOCKS = 0x54677473  # namespace of the per-target keys ("Tgts")
@@ -70,11 +87,21 @@ class PostgresDialect:
     skip_locked = " FOR UPDATE SKIP LOCKED"
     offset = "OFFSET ?"
 
-    def __init__(self, url: str, *, migrate_empty: bool = True, pool_size: int = 16) -> None:
+    def __init__(
+        self, url: str, *, migrate_empty: bool = True, pool_size: int = 16, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.url = connection_url(url)
         migrate.ensure_current(url, create_if_empty=migrate_empty)
+        self._statement_timeout_ms = int(timeout * 1000)
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            self.url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, name="conveyor"
+            self.url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
+            configure=self._configure,
+            timeout=POOL_WAIT,
+            open=True,
+            name="conveyor",
         )
         self._work = WorkSignal()
         self._listener: threading.Thread | None = None
@@ -84,19 +111,29 @@ class PostgresDialect:
     def table(self, name: str, index: str) -> str:
         return name  # the planner picks the index from statistics
 
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        """Each new pooled connection: no statement of ours runs past the deadline."""
+        conn.execute(f"SET statement_timeout = {self._statement_timeout_ms}")
+
     # --- connections ------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[Conn]:
-        with self._pool.connection() as conn, conn.transaction():
-            tx = Tx(conn)
-            yield tx
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                tx = Tx(conn)
+                yield tx
+        except OUTAGE as exc:
+            raise DatabaseUnavailable(_reason(exc)) from exc
         if tx.notified:
             self._work.set()  # this process's own workers need not wait for the NOTIFY
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._pool.connection() as conn:
-            return conn.execute(_pg(sql), params).fetchall()
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(_pg(sql), params).fetchall()
+        except OUTAGE as exc:
+            raise DatabaseUnavailable(_reason(exc)) from exc
 
     def update_executions(self, conn: Conn, sql: str, values: list[tuple[Any, ...]]) -> None:
         conn.execute(QUERIES["pg_update_executions"], _columns(values))
@@ -136,7 +173,7 @@ class PostgresDialect:
         """Relay NOTIFYs from every process to `wait_for_work`; reconnect when the connection drops."""
         while not self._closed.is_set():
             try:
-                with psycopg.connect(self.url, autocommit=True) as conn:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
                     conn.execute(QUERIES["pg_listen_work"])
                     self._work.set()  # anything that arrived while we were not listening
                     while not self._closed.is_set():
@@ -153,9 +190,19 @@ class PostgresDialect:
             self._listener.join(timeout=3)
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PoolTimeout):
+        return f"no connection within {POOL_WAIT} s"
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return "a statement ran past its deadline"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 class PostgresStore(SQLStore):
     """The store on a PostgreSQL database: `SQLStore(PostgresDialect(url))`."""
 
-    def __init__(self, url: str, *, migrate_empty: bool = True, pool_size: int = 16) -> None:
-        self.dialect = PostgresDialect(url, migrate_empty=migrate_empty, pool_size=pool_size)
+    def __init__(
+        self, url: str, *, migrate_empty: bool = True, pool_size: int = 16, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.dialect = PostgresDialect(url, migrate_empty=migrate_empty, pool_size=pool_size, timeout=timeout)
         super().__init__(self.dialect)

@@ -15,7 +15,11 @@ over the same `Db` (db.py):
 
 from __future__ import annotations
 
-from conveyor.store import sql
+import functools
+import sqlite3
+
+from conveyor.core.errors import DatabaseUnavailable, SchemaOutOfDate
+from conveyor.store import migrate, sql
 from conveyor.store.db import Db
 from conveyor.store.dialect import Dialect
 from conveyor.store.executions import Executions
@@ -25,6 +29,9 @@ from conveyor.store.schedules import Schedules
 from conveyor.store.targets import Targets
 from conveyor.store.tokens import Tokens
 from conveyor.store.worker_side import WorkerSide
+
+#: The revision this code expects; read from the migration scripts once per process.
+_head = functools.cache(migrate.head)
 
 #: For loading rows in bulk outside the store (benchmarks, tests).
 INSERT_EXECUTION = sql.plain("insert_execution")
@@ -44,3 +51,18 @@ class SQLStore(Executions, WorkerSide, Housekeeping, Schedules, Targets, Executi
 
     def close(self) -> None:
         self.db.dialect.close()
+
+    def database_check(self) -> str:
+        try:
+            found = self.db.read("schema_revision")
+        except sqlite3.Error as exc:  # PostgreSQL's outages already arrive as DatabaseUnavailable
+            raise DatabaseUnavailable(str(exc)) from exc
+        revision = str(found[0][0]) if found else None
+        expected = _head()
+        if revision != expected:
+            raise SchemaOutOfDate(
+                f"the database schema is at {revision or 'no revision'}, this server needs {expected}: "
+                "run `conveyor db upgrade`",
+                {"revision": revision, "expected": expected},
+            )
+        return revision

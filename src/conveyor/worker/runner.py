@@ -27,6 +27,7 @@ from typing import Any
 
 from conveyor.core import states
 from conveyor.core.clock import Clock, SystemClock
+from conveyor.core.errors import DatabaseUnavailable
 from conveyor.core.model import HELD, ErrorInfo, Event, Execution, Status
 from conveyor.core.ports import Step, Store
 from conveyor.worker.context import (
@@ -212,6 +213,9 @@ class Worker:
                 else:
                     self._slot_freed.wait(s.poll_interval)
                     self._slot_freed.clear()
+            except DatabaseUnavailable as exc:  # an outage, not a bug: one line, then try again
+                log.warning("claim loop: %s", exc.message)
+                self._stop.wait(1.0)
             except Exception:
                 log.exception("claim loop error; retrying")
                 self._stop.wait(1.0)
