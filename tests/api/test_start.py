@@ -234,6 +234,33 @@ def test_idempotent_bulk_start_and_delete(client: TestClient, service: Execution
     assert count_rows(service) == 2
 
 
+def test_a_key_reused_for_another_request_is_refused_and_does_nothing(
+    client: TestClient, service: ExecutionService
+) -> None:
+    headers = {"Idempotency-Key": "k-shared"}
+    started = client.post(
+        "/executions", json={"workflow": "demo.count", "parameters": {"n": 1}}, headers=headers
+    )
+    victim = started.json()["id"]
+    client.post(f"/executions/{victim}/cancel").raise_for_status()
+
+    other_route = client.delete(f"/executions/{victim}", headers=headers)
+    other_body = client.post(
+        "/executions", json={"workflow": "demo.count", "parameters": {"n": 2}}, headers=headers
+    )
+
+    for answer in (other_route, other_body):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "idempotency_key_reused"
+        assert "different request" in answer.json()["error"]["message"]
+    assert client.get(f"/executions/{victim}").status_code == 200  # the DELETE deleted nothing
+    assert count_rows(service) == 1
+    same = client.post(
+        "/executions", json={"workflow": "demo.count", "parameters": {"n": 1}}, headers=headers
+    )
+    assert same.status_code == 201 and same.json()["id"] == victim  # the first request still replays
+
+
 def test_overlong_idempotency_key_is_refused(client: TestClient) -> None:
     r = client.post("/executions", json={"workflow": "demo.count", "parameters": {"n": 1}},
                     headers={"Idempotency-Key": "k" * 129})  # fmt: skip

@@ -32,10 +32,11 @@ def test_tokens_are_found_by_hash_listed_in_creation_order_and_deleted(
 
 def test_the_first_idempotent_answer_wins(store: Store, clock: ManualClock) -> None:
     assert store.idempotency_get("k") is None
-    assert store.idempotency_put("k", 201, '{"id": 1}', now=clock.now()) == (201, '{"id": 1}')
-    assert store.idempotency_put("k", 409, '{"error": 2}', now=clock.now()) == (201, '{"id": 1}')
-    assert store.idempotency_get("k") == (201, '{"id": 1}')
-    assert store.idempotency_put("other", 200, "{}", now=clock.now()) == (200, "{}")
+    first = (201, '{"id": 1}', "hash-1")
+    assert store.idempotency_put("k", 201, '{"id": 1}', request_hash="hash-1", now=clock.now()) == first
+    assert store.idempotency_put("k", 409, '{"error": 2}', request_hash="hash-2", now=clock.now()) == first
+    assert store.idempotency_get("k") == first
+    assert store.idempotency_put("other", 200, "{}", now=clock.now()) == (200, "{}", None)
 
 
 def test_concurrent_idempotent_answers_agree_on_one(store: Store, clock: ManualClock) -> None:

@@ -39,6 +39,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "method_not_allowed": 405,
     "illegal_transition": 409,
     "existing_running_execution": 409,
+    "idempotency_key_reused": 422,
     "conflict": 409,
     "payload_too_large": 413,
     "limit_exceeded": 422,

@@ -1,20 +1,27 @@
 """`Idempotency-Key`: a repeated mutating request gets the first answer again.
 
-The first answer (a success, or a domain error such as 409) is stored in the
-store under the caller's scope and the key; a retry finds it and replays it
-byte for byte. Requests refused before the handler ran (bad token, bad JSON)
-and 5xx answers are not stored, so a retry after fixing them still works.
-Starting executions also hands the key to the store, which inserts at most one
-execution per key in its own transaction: two concurrent duplicates collapse
-even though both missed the stored answer.
+The first answer (a success, or a domain error such as 409) is stored under
+the caller, the method, the path and the key, beside a fingerprint of the
+request (method, path, query, body). A retry of the same request finds it and
+replays it byte for byte; the same key sent with another request (another
+body, or another route, such as a DELETE after a POST) is refused with 422
+`idempotency_key_reused`, as the IETF Idempotency-Key draft asks, instead of
+getting an answer that was never about it. Requests refused before the handler
+ran (bad token, bad JSON) and 5xx answers are not stored, so a retry after
+fixing them still works. Starting executions also hands the key to the store,
+which inserts at most one execution per key in its own transaction: two
+concurrent duplicates collapse even though both missed the stored answer.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 
 from conveyor.api.auth import Principal, current_principal
@@ -28,12 +35,26 @@ MAX_KEY_LENGTH = 128
 REPLAY_HEADER = "Idempotent-Replayed"
 
 
+class IdempotencyKeyReused(ConveyorError):
+    code = "idempotency_key_reused"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"the {HEADER} {key!r} was already used for a different request; "
+            "send a new key for a new request (a retry must repeat the request exactly)",
+            {"field": HEADER},
+        )
+
+
 class Idempotency:
     """One mutating request: replay the stored answer for its key, or run it and store the answer."""
 
-    def __init__(self, service: ExecutionService, key: str | None, scope: str) -> None:
+    def __init__(
+        self, service: ExecutionService, key: str | None, scope: str, request_hash: str = ""
+    ) -> None:
         self.service = service
         self.key = key
+        self.request_hash = request_hash
         self.scoped_key = f"{scope}:{key}" if key is not None else None
 
     def run(self, status_code: int, produce: Callable[[], Any]) -> Response:
@@ -51,11 +72,16 @@ class Idempotency:
                 if status >= 500:
                     raise
                 body = dump(error_body(exc.code, exc.message, exc.details))
-            stored = store.idempotency_put(self.scoped_key, status, body, now=self.service.clock.now())
-            replayed = False
+            stored = store.idempotency_put(
+                self.scoped_key, status, body, request_hash=self.request_hash, now=self.service.clock.now()
+            )
+            replayed = (stored.status_code, stored.body) != (status, body)  # a concurrent twin was first
         else:
             replayed = True
-        return _answer(*stored, replayed=replayed)
+        if stored.request_hash is not None and stored.request_hash != self.request_hash:
+            assert self.key is not None
+            raise IdempotencyKeyReused(self.key)
+        return _answer(stored.status_code, stored.body, replayed=replayed)
 
 
 def _answer(status_code: int, body: str, *, replayed: bool) -> Response:
@@ -65,7 +91,8 @@ def _answer(status_code: int, body: str, *, replayed: bool) -> Response:
     return Response(body, status_code=status_code, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
-def idempotency(
+async def idempotency(
+    request: Request,
     service: Service,
     principal: Annotated[Principal, Depends(current_principal)],
     key: Annotated[
@@ -73,17 +100,31 @@ def idempotency(
         Header(
             alias=HEADER,
             description="Repeat a request with the same key to get the first answer again "
-            f"(at most {MAX_KEY_LENGTH} characters, scoped to the caller).",
+            f"(at most {MAX_KEY_LENGTH} characters, scoped to the caller; another request with the same "
+            "key is refused with 422 idempotency_key_reused).",
         ),
     ] = None,
 ) -> Idempotency:
-    if key is not None:
-        key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise InvalidRequest(
-                f"the {HEADER} header must be 1 to {MAX_KEY_LENGTH} characters", {"field": HEADER}
-            )
-    return Idempotency(service, key, principal.scope)
+    if key is None:
+        return Idempotency(service, None, principal.scope)
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            f"the {HEADER} header must be 1 to {MAX_KEY_LENGTH} characters", {"field": HEADER}
+        )
+    return Idempotency(service, key, principal.scope, _fingerprint(request, await request.body()))
+
+
+def _fingerprint(request: Request, body: bytes) -> str:
+    """The request as a hash: method, path, query and body, the body read as JSON where it is JSON,
+    so the same document sent with other spacing or key order is the same request."""
+    digest = hashlib.sha256()
+    for part in (request.method, request.url.path, request.url.query):
+        digest.update(part.encode() + b"\0")
+    with contextlib.suppress(ValueError):  # not JSON (or empty): the bytes themselves
+        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    digest.update(body)
+    return digest.hexdigest()
 
 
 Idempotent = Annotated[Idempotency, Depends(idempotency)]

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 JSON = dict[str, Any]
 
@@ -219,6 +219,15 @@ class Token:
     role: Role
     created_at: datetime
     token_hash: str = ""
+
+
+class IdempotentAnswer(NamedTuple):
+    """The first answer given under an idempotency key, and the request it answered."""
+
+    status_code: int
+    body: str
+    #: Fingerprint of that request (None for answers stored before requests were remembered).
+    request_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from conveyor.core.model import (
     Event,
     Execution,
     ExecutionFilter,
+    IdempotentAnswer,
     Page,
     Status,
     Token,
@@ -209,7 +210,9 @@ class Store(Protocol):
     def token_list(self) -> builtins.list[Token]: ...
     def token_delete(self, token_id: str) -> bool: ...
     def token_count(self) -> int: ...
-    def idempotency_get(self, key: str) -> tuple[int, str] | None: ...
-    def idempotency_put(self, key: str, status_code: int, body: str, *, now: datetime) -> tuple[int, str]:
+    def idempotency_get(self, key: str) -> IdempotentAnswer | None: ...
+    def idempotency_put(
+        self, key: str, status_code: int, body: str, *, request_hash: str | None = None, now: datetime
+    ) -> IdempotentAnswer:
         """Store the first answer for `key`; if one is already stored, return that one instead."""
         ...

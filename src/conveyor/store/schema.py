@@ -223,5 +223,7 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    #: sha256 of the request the answer belongs to (method, path, query, body); NULL before 0002.
+    Column("request_hash", String(64)),
 )
 Index("ix_idempotency_created", idempotency_keys.c.created_at)

@@ -6,8 +6,9 @@ import builtins
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from conveyor.core.model import Token, WorkflowInfo
+from conveyor.core.model import IdempotentAnswer, Token, WorkflowInfo
 from conveyor.store import rows
 from conveyor.store.db import Db
 
@@ -36,15 +37,18 @@ class Tokens:
     def token_count(self) -> int:
         return int(self.db.read("count_tokens")[0][0])
 
-    def idempotency_get(self, key: str) -> tuple[int, str] | None:
+    def idempotency_get(self, key: str) -> IdempotentAnswer | None:
         found = self.db.read("idempotent_answer", (key,))
-        return (int(found[0][0]), str(found[0][1])) if found else None
+        return _answer(found[0]) if found else None
 
-    def idempotency_put(self, key: str, status_code: int, body: str, *, now: datetime) -> tuple[int, str]:
+    def idempotency_put(
+        self, key: str, status_code: int, body: str, *, request_hash: str | None = None, now: datetime
+    ) -> IdempotentAnswer:
         with self.db.tx() as conn:
-            self.db.run(conn, "insert_idempotent_answer", (key, status_code, body, rows.ts(now)))
-            row = self.db.run(conn, "idempotent_answer", (key,)).fetchone()
-        return int(row[0]), str(row[1])
+            self.db.run(
+                conn, "insert_idempotent_answer", (key, status_code, body, rows.ts(now), request_hash)
+            )
+            return _answer(self.db.run(conn, "idempotent_answer", (key,)).fetchone())
 
     def workflow_upsert(self, infos: Sequence[WorkflowInfo]) -> None:
         now = time.time()
@@ -54,3 +58,7 @@ class Tokens:
 
     def workflow_list(self) -> builtins.list[WorkflowInfo]:
         return [WorkflowInfo(**rows.loads(info)) for (info,) in self.db.read("list_workflows")]
+
+
+def _answer(row: Sequence[Any]) -> IdempotentAnswer:
+    return IdempotentAnswer(int(row[0]), str(row[1]), None if row[2] is None else str(row[2]))

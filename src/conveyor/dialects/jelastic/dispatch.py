@@ -110,7 +110,7 @@ def replay(service: ExecutionService, key: str | None) -> dict[str, Any] | None:
     stored = service.store.idempotency_get(key)
     if stored is None:
         return None
-    answer: dict[str, Any] = json.loads(stored[1])
+    answer: dict[str, Any] = json.loads(stored.body)
     return answer
 
 
@@ -121,8 +121,8 @@ def remember(service: ExecutionService, key: str | None, answer: dict[str, Any])
     """
     if key is None or answer.get("result") == INTERNAL_ERROR:
         return answer
-    _, body = service.store.idempotency_put(key, 200, dump(answer), now=service.clock.now())
-    stored: dict[str, Any] = json.loads(body)
+    first = service.store.idempotency_put(key, 200, dump(answer), now=service.clock.now())
+    stored: dict[str, Any] = json.loads(first.body)
     return stored
 
 

@@ -16,10 +16,10 @@ DELETE FROM tokens WHERE id = ?
 SELECT COUNT(*) FROM tokens
 
 -- name: idempotent_answer
-SELECT status_code, body FROM idempotency_keys WHERE key = ?
+SELECT status_code, body, request_hash FROM idempotency_keys WHERE key = ?
 
 -- name: insert_idempotent_answer
-INSERT INTO idempotency_keys (key, status_code, body, created_at) VALUES (?, ?, ?, ?)
+INSERT INTO idempotency_keys (key, status_code, body, created_at, request_hash) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (key) DO NOTHING
 
 -- name: upsert_workflow
