@@ -15,7 +15,7 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def every_minute(**kw: object) -> Schedule:
     s = Schedule(
-        "s1", "wf", parse_trigger("rate", "60"), created_at=T0, next_fire_at=T0 + timedelta(minutes=1)
+        "wf", parse_trigger("rate", "60"), id="s1", created_at=T0, next_fire_at=T0 + timedelta(minutes=1)
     )
     return s.evolve(**kw)
 
@@ -98,13 +98,15 @@ def test_no_overlap_policy_applies_when_the_previous_one_ended() -> None:
 
 
 def test_one_shot_disables_itself_after_firing() -> None:
-    s = Schedule("s2", "wf", parse_trigger("once_delay", "30"), created_at=T0, next_fire_at=at(0, 30))
+    s = Schedule(
+        "wf", id="s2", trigger=parse_trigger("once_delay", "30"), created_at=T0, next_fire_at=at(0, 30)
+    )
     plan = plan_fire(s, at(0, 31), previous_active=False)
     assert plan.fires == 1 and plan.schedule.enabled is False and plan.schedule.next_fire_at is None
 
 
 def test_oninit_stays_enabled_after_firing_at_start_up() -> None:
-    s = Schedule("s3", "wf", parse_trigger("oninit"), created_at=T0)
+    s = Schedule("wf", id="s3", trigger=parse_trigger("oninit"), created_at=T0)
     plan = plan_fire(s.evolve(next_fire_at=at(5)), at(5), previous_active=False)
     assert plan.fires == 1 and plan.schedule.enabled is True and plan.schedule.next_fire_at is None
 

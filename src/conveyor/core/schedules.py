@@ -42,11 +42,11 @@ DEFAULT_MISFIRE_LIMIT = 10
 
 
 @dataclass(frozen=True, slots=True)
-class Schedule:
-    id: str
+class ScheduleRequest:
+    """What a caller asks for: a trigger, the execution it starts, and the policies."""
+
     workflow: str
     trigger: Trigger
-    created_at: datetime
     parameters: JSON = field(default_factory=dict)
     target: str | None = None
     description: str = ""
@@ -54,8 +54,6 @@ class Schedule:
     params: JSON = field(default_factory=dict)
     owner: str | None = None
     enabled: bool = True
-    #: Disabled by "unschedule all"; "reschedule all" enables exactly these again.
-    suspended: bool = False
     misfire: str = "skip"
     misfire_limit: int = DEFAULT_MISFIRE_LIMIT
     grace: float = DEFAULT_GRACE
@@ -63,6 +61,16 @@ class Schedule:
     #: Start options of every execution it fires (fires that admission holds back wait in the queue).
     priority: int = 0
     dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schedule(ScheduleRequest):
+    """A stored schedule: the request, plus its identity and what firing it has done so far."""
+
+    id: str
+    created_at: datetime
+    #: Disabled by "unschedule all"; "reschedule all" enables exactly these again.
+    suspended: bool = False
     next_fire_at: datetime | None = None
     last_fired_at: datetime | None = None
     last_execution_id: str | None = None
@@ -171,24 +179,6 @@ EDITABLE = frozenset({
 })  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleRequest:
-    workflow: str
-    trigger: Trigger
-    parameters: JSON = field(default_factory=dict)
-    target: str | None = None
-    description: str = ""
-    params: JSON = field(default_factory=dict)
-    owner: str | None = None
-    misfire: str = "skip"
-    misfire_limit: int = DEFAULT_MISFIRE_LIMIT
-    grace: float = DEFAULT_GRACE
-    overlap: str = "allow"
-    priority: int = 0
-    dry_run: bool = False
-    enabled: bool = True
-
-
 class ScheduleService:
     def __init__(self, executions: ExecutionService) -> None:
         self.executions = executions
@@ -247,13 +237,8 @@ class ScheduleService:
 
     def create(self, req: ScheduleRequest) -> Schedule:
         now = self.clock.now()
-        s = Schedule(
-            id=new_id(), workflow=req.workflow, trigger=req.trigger, created_at=now, updated_at=now,
-            parameters=dict(req.parameters), target=req.target, description=req.description,
-            params=dict(req.params), owner=req.owner, enabled=req.enabled, misfire=req.misfire,
-            misfire_limit=req.misfire_limit, grace=req.grace, overlap=req.overlap, priority=req.priority,
-            dry_run=req.dry_run,
-        )  # fmt: skip
+        asked = {f.name: getattr(req, f.name) for f in fields(ScheduleRequest)}
+        s = Schedule(**asked, id=new_id(), created_at=now, updated_at=now)
         self._check(s)
         s = s.evolve(next_fire_at=self._first(s.trigger, now, now) if s.enabled else None)
         self.store.schedule_add(s)
