@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     implicit_targets: bool = False
     #: The largest request body the API accepts, in bytes (413 payload_too_large above it).
     max_body_bytes: int = Field(1 << 20, ge=1024)
-    #: Seconds one database statement may take before it is cancelled (PostgreSQL), so no single
-    #: request can hold a connection; also how long a call waits for a connection before 503.
+    #: Seconds one database statement may take before it is cancelled (PostgreSQL), or a write may
+    #: wait for another process's lock (SQLite), so no single request can hold the server; past it
+    #: the call answers 503 database_unavailable.
     statement_timeout: float = Field(15.0, gt=0)
     #: PEM certificate and key: serve HTTPS (clients such as netapp-ontap default to it).
     tls_cert: str | None = None

@@ -2,7 +2,9 @@
 
 One writer connection per process, guarded by a lock, takes every write
 inside `BEGIN IMMEDIATE`; other processes on the same file wait on
-`busy_timeout`. Holding the database's write lock makes each
+`busy_timeout` (`timeout`, 30 s by default; past it the call fails with
+DatabaseUnavailable, a 503).
+Holding the database's write lock makes each
 read-compute-write atomic, so the compare-and-set on the status never loses
 a race and admission needs no lock of its own (and rows need no row locks).
 Readers use one connection per thread and never block the writer (WAL).
@@ -18,9 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from conveyor.core.errors import DatabaseUnavailable
 from conveyor.store import migrate
 from conveyor.store.dialect import Conn, WorkSignal
 from conveyor.store.sqlstore import SQLStore
+
+#: Seconds a write waits for another process's write lock before the call is unavailable.
+DEFAULT_TIMEOUT = 30.0
 
 
 def path_of(url: str) -> str:
@@ -35,9 +41,10 @@ class SQLiteDialect:
     skip_locked = ""
     offset = "LIMIT -1 OFFSET ?"
 
-    def __init__(self, url: str, *, migrate_empty: bool = True) -> None:
+    def __init__(self, url: str, *, migrate_empty: bool = True, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url
         self.path = path_of(url)
+        self.timeout = timeout
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         migrate.ensure_current(url, create_if_empty=migrate_empty)
@@ -50,10 +57,10 @@ class SQLiteDialect:
         self._signal_on_commit = False  # only touched while holding the write lock
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.timeout)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         conn.execute("PRAGMA cache_size=-32000")
         conn.execute("PRAGMA temp_store=MEMORY")
         return conn
@@ -70,7 +77,10 @@ class SQLiteDialect:
         return conn
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self.reader().execute(sql, params).fetchall()
+        try:
+            return self.reader().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) from exc
 
     def table(self, name: str, index: str) -> str:
         # Without ANALYZE statistics the planner prefers ix_executions_status and sorts every row of
@@ -82,7 +92,10 @@ class SQLiteDialect:
         """One write transaction holding the database's write lock for its whole length."""
         with self._write_lock:
             conn = self.writer
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # another process held the lock past busy_timeout
+                raise _unavailable(exc) from exc
             try:
                 yield conn
             except BaseException:
@@ -122,9 +135,21 @@ class SQLiteDialect:
             self._readers.clear()
 
 
+#: sqlite3 messages that mean the file cannot be used now, as opposed to a bug in a statement.
+_OUTAGES = ("database is locked", "unable to open database", "disk i/o error", "database or disk is full")
+
+
+def _unavailable(exc: sqlite3.OperationalError) -> Exception:
+    """DatabaseUnavailable for an outage of the file (503, retry later); the error itself otherwise."""
+    message = str(exc)
+    if message.lower().startswith(_OUTAGES):
+        return DatabaseUnavailable(message)
+    return exc
+
+
 class SQLiteStore(SQLStore):
     """The store on a SQLite file: `SQLStore(SQLiteDialect(url))`."""
 
-    def __init__(self, url: str, *, migrate_empty: bool = True) -> None:
-        self.dialect = SQLiteDialect(url, migrate_empty=migrate_empty)
+    def __init__(self, url: str, *, migrate_empty: bool = True, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.dialect = SQLiteDialect(url, migrate_empty=migrate_empty, timeout=timeout)
         super().__init__(self.dialect)
