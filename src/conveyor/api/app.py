@@ -29,8 +29,10 @@ from conveyor.api.errors import install_error_handlers, method_index
 from conveyor.api.guard import DEFAULT_MAX_BODY_BYTES, RequestGuard
 from conveyor.core.executions import ExecutionService
 from conveyor.core.groups import ExecutionGroupService
+from conveyor.core.idempotency import IdempotencyService
 from conveyor.core.schedules import ScheduleService
 from conveyor.core.targets import TargetService
+from conveyor.core.tokens import TokenService
 from conveyor.dialects import cloudify, jelastic, ontap
 from conveyor.ui import router as ui_router
 
@@ -81,7 +83,9 @@ def create_app(
     app.state.targets = TargetService(service.store, service.clock)
     app.state.groups = ExecutionGroupService(service, app.state.targets)
     app.state.auth_mode = auth_mode
-    app.state.authenticator = Authenticator(service.store, auth_mode, ttl=token_cache_ttl)
+    app.state.tokens = TokenService(service.store, service.clock)
+    app.state.idempotency = IdempotencyService(service.store, service.clock)
+    app.state.authenticator = Authenticator(app.state.tokens, auth_mode, ttl=token_cache_ttl)
     app.state.version = version
     app.state.database_kind = database_kind
     app.state.stream_poll_interval = stream_poll_interval

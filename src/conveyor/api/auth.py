@@ -10,8 +10,6 @@ once, one deleted elsewhere within the cache's lifetime.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -22,17 +20,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from conveyor.config import Settings
-from conveyor.core.errors import Forbidden, InvalidRequest, Unauthorized
+from conveyor.core.errors import Forbidden, Unauthorized
 from conveyor.core.executions import ExecutionService
-from conveyor.core.ids import new_id
 from conveyor.core.model import Role, Token
-from conveyor.core.ports import Store
+from conveyor.core.tokens import TokenService, hash_secret
 
 OPEN = "open"
 REQUIRED = "required"
 AUTH_MODES = (OPEN, REQUIRED)
 ANONYMOUS_NAME = "anonymous"
-MAX_TOKEN_NAME = 200
 
 _RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
@@ -57,29 +53,9 @@ class Principal:
 ANONYMOUS = Principal(ANONYMOUS_NAME, Role.ADMIN)
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_token(service: ExecutionService, name: str, role: Role | str) -> tuple[Token, str]:
-    """Create and store a token; returns it with its secret, which exists nowhere else afterwards.
-
-    Shared by `POST /tokens` and `conveyor token create`, so both make tokens the same way.
-    """
-    name = name.strip()
-    if not name or len(name) > MAX_TOKEN_NAME:
-        raise InvalidRequest(f"a token name must be 1 to {MAX_TOKEN_NAME} characters", {"field": "name"})
-    try:
-        parsed = Role(role)
-    except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        raise InvalidRequest(f"unknown role {role!r}; roles: {roles}", {"field": "role"}) from None
-    secret = secrets.token_urlsafe(32)
-    token = Token(
-        id=new_id(), name=name, role=parsed, created_at=service.clock.now(), token_hash=hash_secret(secret)
-    )
-    service.store.token_add(token)
-    return token, secret
+    """A token over `service`'s store, with its secret: for `conveyor token create` and tests."""
+    return TokenService(service.store, service.clock).create(name, role)
 
 
 def resolve_auth_mode(settings: Settings) -> str:
@@ -102,10 +78,12 @@ def resolve_auth_mode(settings: Settings) -> str:
 class Authenticator:
     """Turns an Authorization header into a Principal, with a short cache of token lookups."""
 
-    def __init__(self, store: Store, mode: str, *, ttl: float = 5.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, tokens: TokenService, mode: str, *, ttl: float = 5.0, max_entries: int = 10_000
+    ) -> None:
         if mode not in AUTH_MODES:
             raise ValueError(f"auth mode must be one of {AUTH_MODES}, not {mode!r}")
-        self.store = store
+        self.tokens = tokens
         self.mode = mode
         self._ttl = ttl
         self._max_entries = max_entries
@@ -121,18 +99,19 @@ class Authenticator:
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-        token = self._lookup(hash_secret(secret))
+        token = self._lookup(secret)
         if token is None:
             raise Unauthorized("the token is not valid (unknown or deleted)")
         return Principal(token.name, token.role, token.id)
 
-    def _lookup(self, token_hash: str) -> Token | None:
+    def _lookup(self, secret: str) -> Token | None:
+        token_hash = hash_secret(secret)  # the cache holds no secrets
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(token_hash)
         if hit is not None and hit[0] > now:
             return hit[1]
-        token = self.store.token_find(token_hash)
+        token = self.tokens.find(secret)
         with self._lock:
             if len(self._cache) >= self._max_entries:
                 self._cache.clear()  # bounded: random guesses cannot grow it without limit

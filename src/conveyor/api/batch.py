@@ -56,7 +56,7 @@ async def run_batch(
 ) -> Response:
     calls = parse_calls(body.calls, background=not body.sync)
     key = idem.scoped_key
-    if key is not None and await run_in_threadpool(service.store.idempotency_get, key) is not None:
+    if key is not None and await run_in_threadpool(idem.answers.get, key) is not None:
         return await run_in_threadpool(idem.run, 200, _already_answered)  # replays the stored answer
     authorization = request.headers.get("authorization")
     app: FastAPI = request.app

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 
 from conveyor.core.errors import InvalidRequest
 from conveyor.core.executions import ExecutionService
+from conveyor.core.idempotency import IdempotencyService
+from conveyor.core.tokens import TokenService
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -27,6 +29,22 @@ def get_service(request: Request) -> ExecutionService:
 
 
 Service = Annotated[ExecutionService, Depends(get_service)]
+
+
+def get_idempotency(request: Request) -> IdempotencyService:
+    answers: IdempotencyService = request.app.state.idempotency
+    return answers
+
+
+Answers = Annotated[IdempotencyService, Depends(get_idempotency)]
+
+
+def get_tokens(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.tokens
+    return tokens
+
+
+Tokens = Annotated[TokenService, Depends(get_tokens)]
 
 
 def dump(content: Any) -> str:

@@ -124,9 +124,10 @@ async def _frames(
         except NotFound:
             return  # deleted while watched: nothing more will come
         while True:
-            batch = await run_in_threadpool(
-                service.store.event_list, execution_id, after=after, limit=STREAM_BATCH
-            )
+            try:
+                batch = await run_in_threadpool(service.events, execution_id, after=after, limit=STREAM_BATCH)
+            except NotFound:
+                return
             for ev in batch:
                 yield event_frame(ev)
                 after = ev.seq if ev.seq is not None else after

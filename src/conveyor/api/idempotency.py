@@ -25,10 +25,10 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 
 from conveyor.api.auth import Principal, current_principal
-from conveyor.api.deps import JSON_MEDIA_TYPE, Service, dump, json_answer
+from conveyor.api.deps import JSON_MEDIA_TYPE, Answers, dump, json_answer
 from conveyor.api.errors import error_body, status_for
 from conveyor.core.errors import ConveyorError, InvalidRequest
-from conveyor.core.executions import ExecutionService
+from conveyor.core.idempotency import IdempotencyService
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 128
@@ -50,9 +50,9 @@ class Idempotency:
     """One mutating request: replay the stored answer for its key, or run it and store the answer."""
 
     def __init__(
-        self, service: ExecutionService, key: str | None, scope: str, request_hash: str = ""
+        self, answers: IdempotencyService, key: str | None, scope: str, request_hash: str = ""
     ) -> None:
-        self.service = service
+        self.answers = answers
         self.key = key
         self.request_hash = request_hash
         self.scoped_key = f"{scope}:{key}" if key is not None else None
@@ -61,8 +61,7 @@ class Idempotency:
         """Answer `status_code` with what `produce()` returns, once per key."""
         if self.scoped_key is None:
             return json_answer(produce(), status_code)
-        store = self.service.store
-        stored = store.idempotency_get(self.scoped_key)
+        stored = self.answers.get(self.scoped_key)
         if stored is None:
             try:
                 content = produce()
@@ -72,9 +71,7 @@ class Idempotency:
                 if status >= 500:
                     raise
                 body = dump(error_body(exc.code, exc.message, exc.details))
-            stored = store.idempotency_put(
-                self.scoped_key, status, body, request_hash=self.request_hash, now=self.service.clock.now()
-            )
+            stored = self.answers.put(self.scoped_key, status, body, request_hash=self.request_hash)
             replayed = (stored.status_code, stored.body) != (status, body)  # a concurrent twin was first
         else:
             replayed = True
@@ -93,7 +90,7 @@ def _answer(status_code: int, body: str, *, replayed: bool) -> Response:
 
 async def idempotency(
     request: Request,
-    service: Service,
+    answers: Answers,
     principal: Annotated[Principal, Depends(current_principal)],
     key: Annotated[
         str | None,
@@ -106,13 +103,13 @@ async def idempotency(
     ] = None,
 ) -> Idempotency:
     if key is None:
-        return Idempotency(service, None, principal.scope)
+        return Idempotency(answers, None, principal.scope)
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidRequest(
             f"the {HEADER} header must be 1 to {MAX_KEY_LENGTH} characters", {"field": HEADER}
         )
-    return Idempotency(service, key, principal.scope, _fingerprint(request, await request.body()))
+    return Idempotency(answers, key, principal.scope, _fingerprint(request, await request.body()))
 
 
 def _fingerprint(request: Request, body: bytes) -> str:

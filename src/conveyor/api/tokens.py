@@ -10,28 +10,27 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from conveyor.api.auth import Admin, Authenticator, create_token
-from conveyor.api.deps import Service, json_answer
+from conveyor.api.auth import Admin, Authenticator
+from conveyor.api.deps import Tokens, json_answer
 from conveyor.api.idempotency import Idempotent
 from conveyor.api.schemas import COMMON_ERRORS, NOT_FOUND, TokenBody, TokenCreated, TokenList
 from conveyor.api.serialize import token_doc
-from conveyor.core.errors import NotFound
 
 router = APIRouter(tags=["tokens"], responses=COMMON_ERRORS)
 
 
 @router.post("/tokens", status_code=201, response_model=TokenCreated, summary="Create a token")
-def create(body: TokenBody, service: Service, _: Admin, idem: Idempotent) -> Response:
+def create(body: TokenBody, tokens: Tokens, _: Admin, idem: Idempotent) -> Response:
     def produce() -> dict[str, object]:
-        token, secret = create_token(service, body.name, body.role)
+        token, secret = tokens.create(body.name, body.role)
         return token_doc(token, secret)
 
     return idem.run(201, produce)
 
 
 @router.get("/tokens", response_model=TokenList, summary="List tokens (without secrets)")
-def list_tokens(service: Service, _: Admin) -> Response:
-    return json_answer({"items": [token_doc(t) for t in service.store.token_list()]})
+def list_tokens(tokens: Tokens, _: Admin) -> Response:
+    return json_answer({"items": [token_doc(t) for t in tokens.list()]})
 
 
 @router.delete(
@@ -41,12 +40,11 @@ def list_tokens(service: Service, _: Admin) -> Response:
     responses=NOT_FOUND,
     summary="Delete a token",
 )
-def delete(token_id: str, request: Request, service: Service, _: Admin, idem: Idempotent) -> Response:
+def delete(token_id: str, request: Request, tokens: Tokens, _: Admin, idem: Idempotent) -> Response:
     authenticator: Authenticator = request.app.state.authenticator
 
     def produce() -> None:
-        if not service.store.token_delete(token_id):
-            raise NotFound("token", token_id)
+        tokens.delete(token_id)
         authenticator.forget()
 
     return idem.run(204, produce)

@@ -260,7 +260,7 @@ async def call(
     """`utils.batch.Call`: the Jelastic answer (never raises for a domain error)."""
     key = ruk_key(principal, ruk) if ruk else None
     try:
-        stored = await run_in_threadpool(replay, server.service, key)
+        stored = await run_in_threadpool(replay, server.answers, key)
         if stored is not None:
             return stored
         sync = bool_param(params, "sync", False)
@@ -272,4 +272,4 @@ async def call(
             answer = await _start_async(app, server, planned, principal, session, key)
     except ConveyorError as exc:
         answer = failure_of(exc)
-    return await run_in_threadpool(remember, server.service, key, answer)
+    return await run_in_threadpool(remember, server.answers, key, answer)

@@ -19,6 +19,7 @@ from conveyor.api.auth import ANONYMOUS, OPEN, Authenticator, Principal
 from conveyor.api.deps import dump
 from conveyor.core.errors import ConveyorError, Unauthorized
 from conveyor.core.executions import ExecutionService
+from conveyor.core.idempotency import IdempotencyService
 from conveyor.core.schedules import ScheduleService
 from conveyor.dialects.jelastic.scheduler import Caller, Method
 from conveyor.dialects.jelastic.wire import INTERNAL_ERROR, failure, failure_of
@@ -33,12 +34,15 @@ class Server:
     service: ExecutionService
     schedules: ScheduleService
     authenticator: Authenticator
+    answers: IdempotencyService
 
     @classmethod
     def of(cls, app: FastAPI) -> Server:
         schedules = getattr(app.state, "schedules", None)
         service: ExecutionService = app.state.service
-        return cls(service, schedules or ScheduleService(service), app.state.authenticator)
+        return cls(
+            service, schedules or ScheduleService(service), app.state.authenticator, app.state.idempotency
+        )
 
 
 def authenticate(authenticator: Authenticator, session: str | None, authorization: str | None) -> Principal:
@@ -104,24 +108,24 @@ def ruk_key(principal: Principal, ruk: str) -> str:
     return f"{principal.scope}:jelastic:{hashlib.sha256(ruk.encode()).hexdigest()[:40]}"
 
 
-def replay(service: ExecutionService, key: str | None) -> dict[str, Any] | None:
+def replay(answers: IdempotencyService, key: str | None) -> dict[str, Any] | None:
     if key is None:
         return None
-    stored = service.store.idempotency_get(key)
+    stored = answers.get(key)
     if stored is None:
         return None
     answer: dict[str, Any] = json.loads(stored.body)
     return answer
 
 
-def remember(service: ExecutionService, key: str | None, answer: dict[str, Any]) -> dict[str, Any]:
+def remember(answers: IdempotencyService, key: str | None, answer: dict[str, Any]) -> dict[str, Any]:
     """Store the first answer for `key` and return whichever answer was stored first.
 
     Internal errors are not stored, so a retry after a fault can still succeed.
     """
     if key is None or answer.get("result") == INTERNAL_ERROR:
         return answer
-    first = service.store.idempotency_put(key, 200, dump(answer), now=service.clock.now())
+    first = answers.put(key, 200, dump(answer))
     stored: dict[str, Any] = json.loads(first.body)
     return stored
 
@@ -135,10 +139,10 @@ def invoke(
     key = ruk_key(principal, ruk) if ruk and method.mutating else None
 
     def produce() -> dict[str, Any]:
-        stored = replay(server.service, key)
+        stored = replay(server.answers, key)
         if stored is not None:
             return stored
         answer = guarded(lambda: method.run(Caller(server.schedules, principal), params), method.name)
-        return remember(server.service, key, answer)
+        return remember(server.answers, key, answer)
 
     return guarded(produce, method.name)
