@@ -23,6 +23,9 @@ TARGET = ROOT / "src/conveyor/client/_sync"
 
 # Applied in order, each as a regular expression; the explicit names come before the generic `AsyncX`.
 SUBS: list[tuple[str, str]] = [
+    (r"`async for`", "`for`"),  # the docstrings' words too, not only the code's
+    (r"`async with`", "`with`"),
+    (r"\bThe async transport\b", "The sync transport"),
     (r"\basync def ", "def "),
     (r"\basync with ", "with "),
     (r"\basync for ", "for "),

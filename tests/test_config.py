@@ -48,6 +48,16 @@ def test_environment_is_read_and_converted(monkeypatch: pytest.MonkeyPatch) -> N
     assert Settings.from_env().database_url == "sqlite:///new-name.db"
 
 
+def test_another_programs_database_url_is_not_conveyors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain DATABASE_URL (Heroku, Docker) belongs to some other program: only CONVEYOR_* is read."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://other-app/db")
+    monkeypatch.setenv("PORT", "1234")
+    assert Settings.from_env().database_url == "sqlite:///conveyor.db"
+    assert Settings.from_env().port == 8321
+    monkeypatch.setenv("CONVEYOR_DATABASE_URL", "sqlite:///mine.db")
+    assert Settings.from_env().database_url == "sqlite:///mine.db"
+
+
 def test_flags_override_environment_and_none_means_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVEYOR_PORT", "9000")
     monkeypatch.setenv("CONVEYOR_CONCURRENCY", "3")

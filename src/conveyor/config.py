@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     #: CONVEYOR_DATABASE_URL; CONVEYOR_DATABASE is read when it is not set.
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
-        validation_alias=AliasChoices("database_url", f"{ENV_PREFIX}DATABASE_URL", f"{ENV_PREFIX}DATABASE"),
+        validation_alias=AliasChoices(f"{ENV_PREFIX}DATABASE_URL", f"{ENV_PREFIX}DATABASE"),
     )
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT

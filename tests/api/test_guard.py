@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from conveyor.core.executions import ExecutionService, StartRequest
+from conveyor.core.model import ExecutionFilter
 
 from .conftest import TestClient
 from .support import LiveServer
@@ -178,3 +179,47 @@ def test_values_that_would_be_quietly_reread_are_refused(client: TestClient) -> 
     fine = {"kind": "cron", "value": "0 3 * * *", "timezone": "Europe/Berlin"}
     made = client.post("/schedules", json={"workflow": "backup", "parameters": {"db": "x"}, "trigger": fine})
     assert made.status_code == 201, made.text
+
+
+def test_a_percent_encoded_nul_in_a_form_post_is_refused_too(client: TestClient) -> None:
+    """Jelastic posts forms: `%00` decodes to NUL in the dialect, so the door reads form fields as well."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    path = "http://testserver/1.0/utils/scheduler/rest/createaccounttask"
+    answer = client.post(path, content=b"script=backup&description=a%00b", headers=form)
+    assert answer.status_code == 400 and "'description'" in answer.json()["error"]["message"]
+    plain = client.post(path, content=b"script=backup&description=50%25", headers=form)
+    assert plain.status_code == 200  # an ordinary form post still reaches the dialect
+
+
+def test_a_body_without_a_content_type_is_read_as_json_and_checked(client: TestClient) -> None:
+    answer = client.post("/executions", content=START + b'{"n": NaN}}', headers={"Content-Type": ""})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "malformed_json"
+
+
+async def test_a_client_that_hangs_up_mid_body_runs_nothing(service: ExecutionService) -> None:
+    """A cut-off body must not reach a handler as a shorter, still valid request."""
+    from conveyor.api import create_app
+
+    app = create_app(service)
+    body = b'{"workflow": "maintenance", "parameters": {}, "force": true}'
+    messages = [
+        {"type": "http.request", "body": body[:20], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/api/v1/executions", "raw_path": b"/api/v1/executions", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"testserver")],
+        "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+    }  # fmt: skip
+    await app(scope, receive, send)
+    assert sent == []
+    assert service.count(ExecutionFilter()) == 0

@@ -14,8 +14,10 @@ is refused here, before any handler runs, with a coded 4xx:
 - JSON nested deeper than `max_depth` or arrays longer than `max_items` (422
   `limit_exceeded`): both would otherwise cost the server's recursion or time.
 
-Bodies are checked as JSON when they say so or say nothing (as FastAPI reads them); form posts (Jelastic) are
-checked for size and NUL. The body is read once and handed on unchanged.
+Bodies are checked as JSON when they say so or say nothing (as FastAPI reads them); form posts
+(Jelastic) are checked for size and for NUL, raw or percent-encoded, in every field; JSON carried
+inside a form field (a Jelastic batch's `request`) is read by the dialect, not here. The body is
+read once and handed on unchanged; a client that hangs up mid-body gets no handler run at all.
 """
 
 from __future__ import annotations
@@ -68,17 +70,21 @@ class RequestGuard:
         try:
             check_address(scope)
             body = await self._read_body(scope, receive)
+            if body is None:
+                return  # the client hung up mid-body: nothing to answer, and no half request to run
             if body and _is_json(scope):
                 check_json(body, max_depth=self.max_depth, max_items=self.max_items)
             elif NUL.encode() in body:
                 raise Refused("invalid_request", "the request body contains a NUL character (\\u0000)")
+            elif b"%00" in body:  # form-encoded (Jelastic): a NUL arrives percent-encoded
+                check_pairs(body.decode("latin-1"), "form field")
         except Refused as refused:
             response = error_response(refused.code, refused.message, refused.details)
             await response(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large()
@@ -87,7 +93,7 @@ class RequestGuard:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
@@ -109,14 +115,16 @@ def check_address(scope: Scope) -> None:
     """No NUL in the path or in any query name or value (both arrive percent-decoded to handlers)."""
     if NUL in scope.get("path", ""):
         raise Refused("invalid_request", "the path contains a NUL character (%00)")
-    query = scope.get("query_string", b"").decode("latin-1")
-    if "%00" in query or NUL in query:
-        for name, value in parse_qsl(query, keep_blank_values=True):
+    check_pairs(scope.get("query_string", b"").decode("latin-1"), "query parameter")
+
+
+def check_pairs(text: str, what: str) -> None:
+    """No NUL in any name or value of a query string or a form-encoded body."""
+    if "%00" in text or NUL in text:
+        for name, value in parse_qsl(text, keep_blank_values=True):
             if NUL in name or NUL in value:
                 raise Refused(
-                    "invalid_request",
-                    f"the query parameter {name!r} contains a NUL character (%00)",
-                    field=name,
+                    "invalid_request", f"the {what} {name!r} contains a NUL character (%00)", field=name
                 )
 
 
@@ -197,8 +205,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _is_json(scope: Scope) -> bool:
-    kind = _header(scope, b"content-type")
-    return kind is None or "json" in kind.lower()  # FastAPI reads a body without a type as JSON
+    kind = (_header(scope, b"content-type") or "").strip().lower()
+    return not kind or "json" in kind  # FastAPI (and Jelastic) read a body without a type as JSON
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

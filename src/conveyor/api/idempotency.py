@@ -1,8 +1,8 @@
 """`Idempotency-Key`: a repeated mutating request gets the first answer again.
 
 The first answer (a success, or a domain error such as 409) is stored under
-the caller, the method, the path and the key, beside a fingerprint of the
-request (method, path, query, body). A retry of the same request finds it and
+the caller and the key, beside a fingerprint of the request (method, path,
+query, body as canonical JSON). A retry of the same request finds it and
 replays it byte for byte; the same key sent with another request (another
 body, or another route, such as a DELETE after a POST) is refused with 422
 `idempotency_key_reused`, as the IETF Idempotency-Key draft asks, instead of
@@ -11,6 +11,8 @@ ran (bad token, bad JSON) and 5xx answers are not stored, so a retry after
 fixing them still works. Starting executions also hands the key to the store,
 which inserts at most one execution per key in its own transaction: two
 concurrent duplicates collapse even though both missed the stored answer.
+Other routes have no such lock: two *different* requests racing with one key,
+neither finding a stored answer, both run, and the later one is told 422.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every list endpoint pages alike: ask with `limit` (and `cursor`), get back
 `{"items", "next_cursor"}` (docs/api.md); the events of an execution page by
 `after`, the last seq seen. A `Pager` holds how far a walk has got and says
-what to ask next; the listings in `_async/listing.py` (and the generated sync
+what to ask next; the listings in `_async/base.py` (and the generated sync
 ones) only send what it says, so paging is written, and tested, once.
 """
 

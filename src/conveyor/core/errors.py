@@ -104,7 +104,8 @@ class SchemaOutOfDate(ConveyorError):
 class DatabaseUnavailable(ConveyorError):
     """The database did not answer in time (down, unreachable, or a statement ran past its deadline).
 
-    Nothing was written by the call that got it; the same call may be retried later.
+    Almost always nothing was written; only a connection lost during the commit itself leaves
+    that open, so a retry should carry an Idempotency-Key.
     """
 
     code = "database_unavailable"
@@ -113,7 +114,7 @@ class DatabaseUnavailable(ConveyorError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(
-            f"the database is unavailable ({reason}); nothing was changed, try again shortly",
+            f"the database is unavailable ({reason}); try again shortly",
             {"retry_after": self.retry_after},
         )
 

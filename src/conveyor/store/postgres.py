@@ -47,7 +47,8 @@ DEFAULT_TIMEOUT = 15.0
 #: Seconds to wait for a new connection (libpq's smallest useful connect_timeout)...
 CONNECT_TIMEOUT = 2
 #: ...and for a pooled one: while the database is down the pool has none, so this is how long
-#: a call takes to answer 503.
+#: a call takes to answer 503. A pool that stays exhausted this long (an overloaded server) answers
+#: 503 too, which clients retry after Retry-After: shedding load rather than queueing without end.
 POOL_WAIT = 1.5
 #: What psycopg raises when the database is down, unreachable, or cancelled a statement at its deadline.
 OUTAGE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)

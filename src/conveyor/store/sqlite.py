@@ -2,8 +2,8 @@
 
 One writer connection per process, guarded by a lock, takes every write
 inside `BEGIN IMMEDIATE`; other processes on the same file wait on
-`busy_timeout` (`timeout`, 30 s by default; past it the call fails with
-DatabaseUnavailable, a 503).
+`busy_timeout` (`timeout`: 30 s by default, CONVEYOR_STATEMENT_TIMEOUT under
+a server; past it the call fails with DatabaseUnavailable, a 503).
 Holding the database's write lock makes each
 read-compute-write atomic, so the compare-and-set on the status never loses
 a race and admission needs no lock of its own (and rows need no row locks).

@@ -313,15 +313,29 @@ class Worker:
                 return
 
     def _write_outcomes(self, batch: list[tuple[Running, Step]]) -> None:
-        for attempt in range(5):
+        """Record finished work. Through a database outage it keeps trying for as long as the
+        leases would have held: giving up sooner would turn work that succeeded into WorkerLost;
+        past that, the lease is gone and the execution is another attempt's anyway."""
+        give_up = time.monotonic() + self.settings.lease_seconds
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 self.store.execution_finish(
                     [(run.execution.id, self.worker_id, step) for run, step in batch], now=self.clock.now()
                 )
                 break
+            except DatabaseUnavailable as exc:
+                if time.monotonic() > give_up:
+                    log.error("gave up recording %d outcome(s) after the lease: %s", len(batch), exc.message)
+                    break
+                log.warning("recording %d outcome(s): %s", len(batch), exc.message)
+                time.sleep(min(1.0, 0.2 * attempt))
             except Exception:
-                log.exception("could not record %d outcome(s); retry %d", len(batch), attempt + 1)
-                time.sleep(0.2 * (attempt + 1))
+                log.exception("could not record %d outcome(s); retry %d", len(batch), attempt)
+                if attempt >= 5:
+                    break
+                time.sleep(0.2 * attempt)
         with self._lock:
             for run, _ in batch:
                 self._running.pop(run.execution.id, None)

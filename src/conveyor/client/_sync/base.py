@@ -85,7 +85,7 @@ def poll(
 
 
 class Listing(Generic[T]):
-    """A lazy, paged list of `T`, walked with `async for`."""
+    """A lazy, paged list of `T`, walked with `for`."""
 
     def __init__(
         self,

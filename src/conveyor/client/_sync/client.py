@@ -60,7 +60,7 @@ class Tokens:
 
 
 class Client:
-    """A Conveyor API client; use `async with` or `close()`.
+    """A Conveyor API client; use `with` or `close()`.
 
     `url` and `token` default to CONVEYOR_URL and CONVEYOR_TOKEN, then to a
     local open server, so scripts run unchanged from a laptop to CI.

@@ -139,7 +139,7 @@ class Executions(Resource[Execution]):
         limit: int | None = None,
         **filters: calls.FilterValue,
     ) -> ExecutionList:
-        """A lazy, paged list of executions (not a coroutine: it is walked with `async for`).
+        """A lazy, paged list of executions (not a coroutine: it is walked with `for`).
 
         Filters take one value or a list meaning "any of"; further ones
         (`group_id`, `is_system`, `dry_run`, `created_after`, `created_before`)

@@ -68,6 +68,8 @@ BY_CODE: dict[str, tuple[int, str]] = {
     "conflict": (409, CONFLICT),
     "unauthorized": (401, UNAUTHORIZED),
     "forbidden": (403, FORBIDDEN),
+    "database_unavailable": (503, "database_unavailable"),
+    "schema_out_of_date": (503, "schema_out_of_date"),
 }
 
 #: An illegal transition, by the core event that was refused: a refused resume is a 409

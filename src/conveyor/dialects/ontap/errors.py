@@ -98,7 +98,8 @@ def from_conveyor(exc: ConveyorError) -> OntapError:
             return action_refused(str(details.get("execution_id", "")), status, action)
     # Known codes get ONTAP's; anything else is the server's fault and keeps its Conveyor code
     # (a string, as ONTAP's are).
-    status_code, code = _BY_CODE.get(exc.code, (503 if exc.code == "schema_out_of_date" else 500, exc.code))
+    unavailable = exc.code in ("schema_out_of_date", "database_unavailable")
+    status_code, code = _BY_CODE.get(exc.code, (503 if unavailable else 500, exc.code))
     target = details.get("field")
     return OntapError(status_code, code, exc.message, str(target) if target else None)
 

@@ -4,9 +4,9 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-03 17:50:00
 
-A key is scoped to the caller, the method and the path, and reusing it with a
-different request is refused (422 idempotency_key_reused): the stored answer
-needs the request's fingerprint beside it. Rows stored before have none and
+A key is scoped to the caller, and reusing it with a different request
+(method, path, query or body) is refused (422 idempotency_key_reused): the
+stored answer needs the request's fingerprint beside it. Rows stored before have none and
 replay as they did.
 """
 
