@@ -313,10 +313,10 @@ class Worker:
                 return
 
     def _write_outcomes(self, batch: list[tuple[Running, Step]]) -> None:
-        """Record finished work. Through a database outage it keeps trying for as long as the
-        leases would have held: giving up sooner would turn work that succeeded into WorkerLost;
-        past that, the lease is gone and the execution is another attempt's anyway."""
-        give_up = time.monotonic() + self.settings.lease_seconds
+        """Record finished work. Through a database outage it keeps trying until the worker stops:
+        nobody can reap a lease while the database is away, and the store applies an outcome only
+        while this worker still holds the execution, so a late write is never a wrong one, while
+        giving up would turn work that succeeded into WorkerLost."""
         attempt = 0
         while True:
             attempt += 1
@@ -326,11 +326,11 @@ class Worker:
                 )
                 break
             except DatabaseUnavailable as exc:
-                if time.monotonic() > give_up:
-                    log.error("gave up recording %d outcome(s) after the lease: %s", len(batch), exc.message)
+                if self._halt.is_set():
+                    log.error("stopping: %d outcome(s) not recorded (%s)", len(batch), exc.message)
                     break
                 log.warning("recording %d outcome(s): %s", len(batch), exc.message)
-                time.sleep(min(1.0, 0.2 * attempt))
+                self._halt.wait(min(1.0, 0.2 * attempt))
             except Exception:
                 log.exception("could not record %d outcome(s); retry %d", len(batch), attempt)
                 if attempt >= 5:
