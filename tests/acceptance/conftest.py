@@ -103,20 +103,26 @@ class System:
                 p.wait()
 
 
-@pytest.fixture(params=STORES)
-def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
-    """Runs each acceptance test once on SQLite and once on PostgreSQL."""
+def system_env(tmp_path: Path, *, lease_seconds: float = 2) -> dict[str, str]:
+    """The environment of the processes one test starts: its own spool, short ticks, this checkout."""
     spool = tmp_path / "spool"
     spool.mkdir()
     env = {
         **os.environ,
         "CONVEYOR_TEST_SPOOL": str(spool),
-        "CONVEYOR_LEASE_SECONDS": "2",
+        "CONVEYOR_LEASE_SECONDS": str(lease_seconds),
         "CONVEYOR_TICK_INTERVAL": "0.1",
         "PYTHONPATH": str(ROOT),
     }
     env.pop("CONVEYOR_URL", None)
     env.pop("CONVEYOR_TOKEN", None)
+    return env
+
+
+@pytest.fixture(params=STORES)
+def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
+    """Runs each acceptance test once on SQLite and once on PostgreSQL."""
+    env = system_env(tmp_path)
     with database(request.param, tmp_path, migrated=False) as url:
         sys_ = System(tmp_path, url, env)
         try:

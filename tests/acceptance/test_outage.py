@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.acceptance.conftest import System
+from tests.acceptance.conftest import System, system_env
 from tests.acceptance.tcp_proxy import TcpProxy
 from tests.databases import pg_schema
 from tests.helpers import wait_until
@@ -28,16 +27,8 @@ def outage(tmp_path: Path) -> Iterator[tuple[System, TcpProxy, str]]:
     with pg_schema() as direct:
         parts = urlsplit(direct)
         proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-        spool = tmp_path / "spool"
-        spool.mkdir()
-        env = {
-            **os.environ,
-            "CONVEYOR_TEST_SPOOL": str(spool),
-            # The default lease: an outage of a few seconds is well within it, as it is for users.
-            "CONVEYOR_LEASE_SECONDS": "30",
-            "CONVEYOR_TICK_INTERVAL": "0.1",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
+        # The default lease: an outage of a few seconds is well within it, as it is for users.
+        env = system_env(tmp_path, lease_seconds=30)
         system = System(tmp_path, through(proxy, direct), env)
         try:
             _, url = system.server(worker=True)
