@@ -143,6 +143,13 @@ def _finish(s: SQLiteStore) -> object:
     return s.execution_finish([(ex.id, str(ex.worker_id), step)], now=NOW)
 
 
+def _finish_held(s: SQLiteStore) -> object:
+    """A worker's final write from its own copy (no read of the row first)."""
+    ex = _held(s)
+    step = lambda e: states.transition(e, states.Succeed(NOW))  # noqa: E731
+    return s.execution_finish([(ex.id, str(ex.worker_id), step)], now=NOW, held={ex.id: ex})
+
+
 def _start_on_target(s: SQLiteStore) -> object:
     ex = Execution(new_id(), "wf1", S.QUEUED, NOW, target="t1", idempotency_key=new_id())
     return s.execution_start([ex], refuse_blocked=False, now=NOW)
@@ -154,6 +161,7 @@ LATER = NOW + timedelta(seconds=30)
 OPERATIONS: dict[str, Callable[[SQLiteStore], object]] = {
     "claim": lambda s: s.execution_claim("wx", ["default"], 10, now=NOW, lease_until=LATER),
     "claim several queues": lambda s: s.execution_claim("wx", ["io", "gpu"], 10, now=NOW, lease_until=LATER),
+    "finish from the worker's copy": _finish_held,
     "admission (queued)": lambda s: s.execution_admit_queued(now=NOW),
     "start (admission at start)": _start_on_target,
     "list by status sorted by id": lambda s: s.execution_list(

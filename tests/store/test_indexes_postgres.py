@@ -3,7 +3,7 @@
 The PostgreSQL twin of test_indexes.py: 100,000 executions in mixed statuses
 (the same population) are copied into a fresh schema and analyzed; then each
 store operation of the same list runs with `Tx.execute` and
-`PostgresDialect.fetchall` wrapped, so the statements checked are exactly the
+`PostgresDialect.one_statement` wrapped, so the statements checked are exactly the
 ones postgres.py sends, with their parameters. `EXPLAIN (FORMAT JSON)` of each,
 with the same values, must show no sequential scan of `executions` or `events`
 (a bitmap index scan is an index scan), and the named queries must use the
@@ -81,26 +81,33 @@ class Traced:
 
 def _touches_tables(sql: str) -> bool:
     head = sql.lstrip().split(None, 1)[0].upper()
-    return head in ("SELECT", "UPDATE", "DELETE") and any(re.search(rf"\b{t}\b", sql) for t in TABLES)
+    return head in ("SELECT", "UPDATE", "DELETE", "WITH") and any(re.search(rf"\b{t}\b", sql) for t in TABLES)
 
 
 @pytest.fixture(scope="module")
 def traced(big_pg: str) -> Iterator[Traced]:
     store = PostgresStore(big_pg)
     out = Traced(store)
-    execute, fetchall = Tx.execute, PostgresDialect.fetchall
+    execute, execute_binary, one = Tx.execute, Tx.execute_binary, PostgresDialect.one_statement
 
     def traced_execute(self: Tx, sql: str, params: Sequence[Any] = (), /) -> Any:
         out.statements.append((sql, params))
         return execute(self, sql, params)
 
-    def traced_fetchall(self: PostgresDialect, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    def traced_execute_binary(self: Tx, sql: str, params: Sequence[Any]) -> Any:
         out.statements.append((sql, params))
-        return fetchall(self, sql, params)
+        return execute_binary(self, sql, params)
+
+    def traced_one(
+        self: PostgresDialect, sql: str, params: Sequence[Any], *, binary: bool = False
+    ) -> list[Any]:
+        out.statements.append((sql, params))
+        return one(self, sql, params, binary=binary)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Tx, "execute", traced_execute)
-        mp.setattr(PostgresDialect, "fetchall", traced_fetchall)
+        mp.setattr(Tx, "execute_binary", traced_execute_binary)
+        mp.setattr(PostgresDialect, "one_statement", traced_one)
         yield out
     store.close()
 

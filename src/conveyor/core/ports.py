@@ -10,7 +10,7 @@ execution_group_, token_, idempotency_, workflow_), as tests/store/test_surface.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
@@ -129,12 +129,20 @@ class Store(Protocol):
         ...
 
     def execution_finish(
-        self, results: Sequence[tuple[str, str, Step]], *, now: datetime
+        self,
+        results: Sequence[tuple[str, str, Step]],
+        *,
+        now: datetime,
+        held: Mapping[str, Execution] | None = None,
     ) -> builtins.list[Execution | None]:
         """Apply final steps for several executions at once: (id, worker_id, step).
 
         A step only applies while the row is still held by that worker; the
         answer holds None for the ones that were not (force-cancelled, reaped).
+        `held` is the worker's own copy of each execution (as claimed, plus the
+        progress it wrote since): where the row still has that copy's status,
+        holder and attempt, nobody else changed it, and the step is applied to
+        the copy without reading the row again.
         """
         ...
 

@@ -11,7 +11,7 @@ another style converts them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -60,6 +60,26 @@ class Dialect(Protocol):
 
     def insert_events(self, conn: Conn, sql: str, values: list[tuple[Any, ...]]) -> None:
         """`sql` (insert_event) for each row of values."""
+        ...
+
+    def claim(
+        self,
+        sql: Mapping[str, str],
+        queues: Sequence[str],
+        limit: int,
+        holder: tuple[Any, ...],
+        event: tuple[Any, ...],
+    ) -> list[Any]:
+        """Run the `claim` statement on its own: up to `limit` pending rows of `queues` taken by
+        `holder` (worker, lease, now, now), and their status events (ts, level, message, data).
+        Answers the rows claimed, best priority first."""
+        ...
+
+    def finish_held(
+        self, sql: Mapping[str, str], values: list[tuple[Any, ...]], events: list[tuple[Any, ...]]
+    ) -> tuple[set[str], bool]:
+        """Run `update_held` for each row of values on its own, and insert the events of the rows it
+        wrote. Answers the ids written, and whether any execution is queued (admission may be due)."""
         ...
 
     def work_appeared(self, conn: Conn) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,7 +37,7 @@ from conveyor.core.errors import DatabaseUnavailable
 from conveyor.store import migrate
 from conveyor.store.dialect import Conn, Cursor, WorkSignal
 from conveyor.store.sql import QUERIES
-from conveyor.store.sqlbuild import to_format_style
+from conveyor.store.sqlbuild import placeholders, to_format_style
 from conveyor.store.sqlstore import SQLStore
 
 log = logging.getLogger("conveyor.store.postgres")
@@ -59,6 +59,13 @@ TARGET_LOCKS = 0x54677473  # namespace of the per-target keys ("Tgts")
 _pg = functools.lru_cache(maxsize=2048)(to_format_style)
 
 
+@functools.cache
+def _pg_binary(sql: str) -> str:
+    """For the statements that pass rows as column arrays: parameters in binary format, which
+    psycopg dumps without escaping each element as text (a third of a batch's cost otherwise)."""
+    return _pg(sql).replace("%s", "%b")
+
+
 def connection_url(url: str) -> str:
     """libpq accepts postgresql:// and postgres://; SQLAlchemy-style driver suffixes are dropped."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
@@ -73,6 +80,9 @@ class Tx:
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
         return self._conn.execute(_pg(sql), params)
+
+    def execute_binary(self, sql: str, params: Sequence[Any]) -> Cursor:
+        return self._conn.execute(_pg_binary(sql), params)
 
     def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any:
         with self._conn.cursor() as cur:
@@ -130,17 +140,41 @@ class PostgresDialect:
             self._work.set()  # this process's own workers need not wait for the NOTIFY
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.one_statement(sql, params)
+
+    def one_statement(self, sql: str, params: Sequence[Any], *, binary: bool = False) -> list[Any]:
+        """One statement on a pooled connection: a transaction of its own (the pool's are autocommit)."""
         try:
             with self._pool.connection() as conn:
-                return conn.execute(_pg(sql), params).fetchall()
+                return conn.execute(_pg_binary(sql) if binary else _pg(sql), params).fetchall()
         except OUTAGE as exc:
             raise DatabaseUnavailable(_reason(exc)) from exc
 
     def update_executions(self, conn: Conn, sql: str, values: list[tuple[Any, ...]]) -> None:
-        conn.execute(QUERIES["pg_update_executions"], _columns(values))
+        assert isinstance(conn, Tx)
+        conn.execute_binary(QUERIES["pg_update_executions"], _columns(values))
 
     def insert_events(self, conn: Conn, sql: str, values: list[tuple[Any, ...]]) -> None:
-        conn.execute(QUERIES["pg_insert_events"], _columns(values))
+        assert isinstance(conn, Tx)
+        conn.execute_binary(QUERIES["pg_insert_events"], _columns(values))
+
+    def claim(
+        self,
+        sql: Mapping[str, str],
+        queues: Sequence[str],
+        limit: int,
+        holder: tuple[Any, ...],
+        event: tuple[Any, ...],
+    ) -> list[Any]:
+        text = sql["pg_claim"].format(queues=placeholders(len(queues)))
+        return self.fetchall(text, (*queues, limit, *holder, *event))
+
+    def finish_held(
+        self, sql: Mapping[str, str], values: list[tuple[Any, ...]], events: list[tuple[Any, ...]]
+    ) -> tuple[set[str], bool]:
+        params = [*_columns(values), *_columns(events)]
+        ((written, queued),) = self.one_statement(sql["pg_finish_held"], params, binary=True)
+        return set(written), bool(queued)
 
     def lock_admission(self, conn: Conn, *, targets: set[str] | tuple[()], exclusive: bool) -> None:
         if exclusive:

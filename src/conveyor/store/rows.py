@@ -121,7 +121,8 @@ def status_event(old: Execution | None, new: Execution, now: datetime) -> Event:
 
 
 @functools.lru_cache(maxsize=256)
-def _status_change(before: str | None, after: str) -> tuple[str, str, str]:
+def status_change(before: str | None, after: str) -> tuple[str, str, str]:
+    """The message, level and data of a status event without an error (cached: a handful exist)."""
     text = f"{before} -> {after}" if before else f"created as {after}"
     return text, "error" if after == "failed" else "info", dumps({"from": before, "to": after}) or ""
 
@@ -130,7 +131,7 @@ def status_event_row(old: Execution | None, new: Execution, now: datetime) -> tu
     """`event_to_row(status_event(...))` without the intermediate objects: it runs for every transition."""
     if new.error is not None and new.status in (Status.FAILED, Status.SCHEDULED):
         return event_to_row(status_event(old, new, now))
-    text, level, data = _status_change(str(old.status) if old is not None else None, str(new.status))
+    text, level, data = status_change(str(old.status) if old is not None else None, str(new.status))
     return (new.id, now.timestamp(), "status", level, text, data)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from conveyor.core.errors import DatabaseUnavailable
 from conveyor.store import migrate
 from conveyor.store.dialect import Conn, WorkSignal
+from conveyor.store.sqlbuild import placeholders
 from conveyor.store.sqlstore import SQLStore
 
 #: Seconds a write waits for another process's write lock before the call is unavailable.
@@ -115,6 +116,31 @@ class SQLiteDialect:
 
     def insert_events(self, conn: Conn, sql: str, values: list[tuple[Any, ...]]) -> None:
         conn.executemany(sql, values)
+
+    def claim(
+        self,
+        sql: Mapping[str, str],
+        queues: Sequence[str],
+        limit: int,
+        holder: tuple[Any, ...],
+        event: tuple[Any, ...],
+    ) -> list[Any]:
+        with self.transaction() as conn:
+            claimed = conn.execute(
+                sql["claim"].format(queues=placeholders(len(queues))), (*holder, *queues, limit)
+            ).fetchall()
+            conn.executemany(sql["insert_event"], [(r[0], event[0], "status", *event[1:]) for r in claimed])
+        claimed.sort(key=lambda r: (-r[5], r[0]))  # RETURNING follows no order: best priority first
+        return claimed
+
+    def finish_held(
+        self, sql: Mapping[str, str], values: list[tuple[Any, ...]], events: list[tuple[Any, ...]]
+    ) -> tuple[set[str], bool]:
+        with self.transaction() as conn:
+            written = {v[15] for v in values if conn.execute(sql["update_held"], v).rowcount == 1}
+            conn.executemany(sql["insert_event"], [e for e in events if e[0] in written])
+            queued = bool(conn.execute(sql["any_queued"]).fetchall())
+        return written, queued
 
     def work_appeared(self, conn: Conn) -> None:
         self._signal_on_commit = True  # workers must not look before the rows are visible

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from conveyor.core import states
 from conveyor.core.errors import IllegalTransition
 from conveyor.core.model import HELD, Execution, Status
 from conveyor.core.ports import Step
@@ -21,12 +20,12 @@ class WorkerSide:
     def execution_claim(
         self, worker_id: str, queues: Sequence[str], limit: int, *, now: datetime, lease_until: datetime
     ) -> list[Execution]:
-        with self.db.tx() as conn:
-            pending = self.db.executions(
-                conn, "claim_pending", [*queues, limit], queues=placeholders(len(queues))
-            )
-            event = states.Claim(worker_id, now, lease_until)
-            return self.db.write(conn, [(e, states.transition(e, event)) for e in pending], now)
+        at = rows.ts(now)
+        text, level, data = rows.status_change(str(Status.PENDING), str(Status.RUNNING))
+        found = self.db.dialect.claim(
+            self.db.sql, queues, limit, (worker_id, rows.ts(lease_until), at, at), (at, level, text, data)
+        )
+        return [rows.execution_from_row(r) for r in found]
 
     def execution_has_pending(self, queues: Sequence[str]) -> bool:
         return bool(self.db.read("any_pending", list(queues), queues=placeholders(len(queues))))
@@ -48,34 +47,80 @@ class WorkerSide:
             return {i: Status(s) for i, s in cur.fetchall()}
 
     def execution_finish(
-        self, results: Sequence[tuple[str, str, Step]], *, now: datetime
+        self,
+        results: Sequence[tuple[str, str, Step]],
+        *,
+        now: datetime,
+        held: Mapping[str, Execution] | None = None,
     ) -> list[Execution | None]:
         if not results:
             return []
+        done: dict[str, Execution] = {}
+        rest = list(results)
+        if held:
+            rest, written, queued = self._finish_held(results, held, now)
+            done.update((n.id, n) for n in written)
+            if queued and written:  # a slot freed: queued work may start (the sweep would, later)
+                with self.db.tx() as conn:
+                    self.db.admit(conn, now)
+        if rest:
+            for n in self._finish_locked(rest, now):
+                done[n.id] = n
+        return [done.get(execution_id) for execution_id, _, _ in results]
+
+    def _finish_held(
+        self, results: Sequence[tuple[str, str, Step]], held: Mapping[str, Execution], now: datetime
+    ) -> tuple[list[tuple[str, str, Step]], list[Execution], bool]:
+        """Steps applied to the worker's copies, written where the rows are still as copied.
+        Answers what is left for the locked path, what was written, and whether work is queued."""
+        rest: list[tuple[str, str, Step]] = []
+        changes: list[tuple[Execution, Execution]] = []
+        for result in results:
+            execution_id, worker_id, step = result
+            copy = held.get(execution_id)
+            # Group members go the locked way: their end may add their target to a group's sinks.
+            if copy is None or copy.worker_id != worker_id or copy.status not in HELD or copy.group_id:
+                rest.append(result)
+                continue
+            try:
+                new = step(copy)
+            except IllegalTransition:
+                rest.append(result)
+                continue
+            if new is copy or new.status is copy.status:
+                rest.append(result)
+                continue
+            changes.append((copy, new.evolve(updated_at=now)))
+        if not changes:
+            return rest, [], False
+        values = [(*rows.mutable_values(n), n.id, str(o.status), o.worker_id, o.attempt) for o, n in changes]
+        events = [rows.status_event_row(o, n, now) for o, n in changes]
+        ids, queued = self.db.dialect.finish_held(self.db.sql, values, events)
+        by_id = {r[0]: r for r in results}
+        rest.extend(by_id[o.id] for o, _ in changes if o.id not in ids)
+        return rest, [n for _, n in changes if n.id in ids], queued
+
+    def _finish_locked(self, results: Sequence[tuple[str, str, Step]], now: datetime) -> list[Execution]:
+        """Steps applied to the rows as they are now, read under lock; answers what was written."""
         ids = [r[0] for r in results]
         with self.db.tx() as conn:
             found = self.db.executions(conn, "executions_by_ids_locked", ids, ids=placeholders(len(ids)))
             current = {e.id: e for e in found}
-            out: list[Execution | None] = []
             changes: list[tuple[Execution, Execution]] = []
             for execution_id, worker_id, step in results:
                 old = current.get(execution_id)
                 if old is None or old.worker_id != worker_id or old.status not in HELD:
-                    out.append(None)
                     continue
                 try:
                     new = step(old)
                 except IllegalTransition:
-                    out.append(None)
                     continue
                 changes.append((old, new))
                 current[execution_id] = new
-                out.append(new)
-            written = {n.id: n for n in self.db.write(conn, changes, now)}
-            out = [written.get(e.id, e) if e is not None else None for e in out]
+            written = self.db.write(conn, changes, now)
             if any(needs_admission(o, n) for o, n in changes):
                 self.db.admit(conn, now)
-        return out
+        return written
 
     def execution_set_progress(
         self, worker_id: str, execution_id: str, finished: int | None, total: int | None, state: Any

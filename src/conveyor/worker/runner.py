@@ -1,7 +1,8 @@
 """The worker: claims admitted executions, runs their handlers, reports how they ended.
 
 Threads, each with one job:
-- the claim loop takes pending work while slots are free and hands it to the pool;
+- the claim loop takes pending work while slots are free, plus as much as this
+  worker will finish in the next moment (see `Pace`), and hands it to the pool;
 - the pool runs handlers (sync ones directly, async ones in their own event loop,
   `isolation="process"` ones in a child process it can kill);
 - the heartbeat loop extends leases and brings back cancel/pause requests;
@@ -12,7 +13,9 @@ Threads, each with one job:
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
+import math
 import os
 import queue
 import secrets
@@ -61,18 +64,52 @@ class WorkerSettings:
     #: How often held executions are checked for cancel/pause requests (a cheap read).
     watch_interval: float = 0.1
 
+    #: Most executions claimed ahead of free slots. A worker claims ahead only what it finishes
+    #: in `prefetch_horizon` seconds at its recent pace: short executions are claimed many per
+    #: transaction, while long ones are never hoarded (0 turns claiming ahead off).
+    prefetch: int = 100
+    prefetch_horizon: float = 0.1
+
     @property
     def heartbeat_interval(self) -> float:
         return min(self.lease_seconds / 3, 1.0)
 
 
+class Pace:
+    """Executions this worker finished per second over the last `window` seconds."""
+
+    def __init__(self, window: float = 1.0) -> None:
+        self._window = window
+        self._done: collections.deque[tuple[float, int]] = collections.deque()
+        self._total = 0
+
+    def add(self, n: int) -> None:
+        now = time.monotonic()
+        self._done.append((now, n))
+        self._total += n
+        self._trim(now)
+
+    def per_second(self) -> float:
+        self._trim(time.monotonic())
+        return self._total / self._window
+
+    def _trim(self, now: float) -> None:
+        while self._done and self._done[0][0] < now - self._window:
+            self._total -= self._done.popleft()[1]
+
+
 @dataclass(eq=False)
 class Running:
-    """What the worker knows of one execution it holds."""
+    """What the worker knows of one execution it holds.
+
+    `execution` is the worker's copy: as claimed, plus the progress and state the worker
+    itself wrote since. While the row is unchanged by others, the final write applies to
+    this copy without reading the row again (see Store.execution_finish).
+    """
 
     execution: Execution
     workflow: WorkflowDef | None  # None: this worker does not have the workflow's code
-    started: float = field(default_factory=time.monotonic)
+    started: float | None = None  # monotonic time its handler began; None while it waits for a slot
     request: str | None = None  # cancel | pause | kill, from the heartbeat
     lost: bool = False  # no longer ours: force-cancelled, deleted or reaped
     finished: threading.Event = field(default_factory=threading.Event)
@@ -110,7 +147,10 @@ class InlineChannel:
         if now - run.last_state_save < PROGRESS_FLUSH_SECONDS:
             return  # the final outcome writes the state anyway
         run.last_state_save = now
-        self._worker.store.execution_set_progress(self._worker.worker_id, run.execution.id, None, None, state)
+        if self._worker.store.execution_set_progress(
+            self._worker.worker_id, run.execution.id, None, None, state
+        ):
+            run.execution = run.execution.evolve(state=state)
 
     def requested(self) -> str | None:
         run = self._run
@@ -141,6 +181,7 @@ class Worker:
         self._slot_freed = threading.Event()
         self._outcomes: queue.SimpleQueue[tuple[Running, Step] | None] = queue.SimpleQueue()
         self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="conveyor-handler")
+        self._pace = Pace()
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle ----------------------------------------------------------------
@@ -184,31 +225,38 @@ class Worker:
 
     # --- claiming -----------------------------------------------------------------
 
+    def _wanted(self) -> tuple[int, int]:
+        """(how many to claim now, how many to hold at most): free slots, plus what this
+        worker will finish within the prefetch horizon at its recent pace."""
+        s = self.settings
+        ahead = min(s.prefetch, math.ceil(self._pace.per_second() * s.prefetch_horizon))
+        most = s.concurrency + ahead
+        return most - len(self._running), most
+
     def _claim_loop(self) -> None:
         s = self.settings
-        # When busy, wait for a few slots to free so one claim transaction serves several executions.
-        batch = max(1, s.concurrency // 4)
-        more_likely = False  # the last claim filled every free slot: skip the cheap look first
+        more_likely = False  # the last claim took all it asked for: skip the cheap look first
         while not self._stop.is_set():
             try:
-                free = s.concurrency - len(self._running)
-                if 0 < free < batch:
+                wanted, most = self._wanted()
+                # While busy, let a few slots free up so one claim transaction serves several executions.
+                if 0 < wanted < max(1, most // 4) and self._running:
                     self._slot_freed.wait(BATCH_WAIT_SECONDS)
                     self._slot_freed.clear()
-                    free = s.concurrency - len(self._running)
+                    wanted, most = self._wanted()
                 claimed: list[Execution] = []
-                if free > 0 and (more_likely or self.store.execution_has_pending(s.queues)):
+                if wanted > 0 and (more_likely or self.store.execution_has_pending(s.queues)):
                     now = self.clock.now()
                     claimed = self.store.execution_claim(
-                        self.worker_id, s.queues, free, now=now,
+                        self.worker_id, s.queues, wanted, now=now,
                         lease_until=now + timedelta(seconds=s.lease_seconds),
                     )  # fmt: skip
-                    more_likely = len(claimed) == free
+                    more_likely = len(claimed) == wanted
                 for ex in claimed:
                     self._launch(ex)
                 if claimed:
                     continue
-                if free > 0:
+                if wanted > 0:
                     self.store.wait_for_work(s.poll_interval)
                 else:
                     self._slot_freed.wait(s.poll_interval)
@@ -240,6 +288,12 @@ class Worker:
     def _execute(self, run: Running) -> None:
         ex, wf = run.execution, run.workflow
         assert wf is not None
+        if run.finished.is_set():
+            return  # ended while it waited for a slot (lost, timed out, killed)
+        if run.lost or run.request is not None:  # asked to stop before it began: stop without running
+            self._complete(run, self._stopped_before_start(run))
+            return
+        run.started = time.monotonic()
         try:
             if wf.info.isolation == "process":
                 from conveyor.worker.process import run_in_child
@@ -269,6 +323,11 @@ class Worker:
             return self._cancelled_or_timed_out(run)
         return _with_progress(ctx, _succeed(self.clock, result))
 
+    def _stopped_before_start(self, run: Running) -> Step:
+        if run.request == "pause":
+            return lambda ex: states.transition(ex, states.ConfirmPaused(self.clock.now(), None))
+        return lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now()))
+
     def _cancelled_or_timed_out(self, run: Running) -> Step:
         if run.timed_out:
             return _fail(self.clock, _timeout_error(run))
@@ -282,7 +341,12 @@ class Worker:
         finished, total = run.pending_progress
         run.pending_progress = None
         run.last_progress_flush = time.monotonic()
-        self.store.execution_set_progress(self.worker_id, run.execution.id, finished, total, None)
+        if self.store.execution_set_progress(self.worker_id, run.execution.id, finished, total, None):
+            ex = run.execution
+            run.execution = ex.evolve(
+                finished_operations=finished if finished is not None else ex.finished_operations,
+                total_operations=total if total is not None else ex.total_operations,
+            )
 
     def _complete(self, run: Running, step: Step) -> None:
         """Hand an outcome to the completer; the first outcome of an execution wins."""
@@ -322,7 +386,9 @@ class Worker:
             attempt += 1
             try:
                 self.store.execution_finish(
-                    [(run.execution.id, self.worker_id, step) for run, step in batch], now=self.clock.now()
+                    [(run.execution.id, self.worker_id, step) for run, step in batch],
+                    now=self.clock.now(),
+                    held={run.execution.id: run.execution for run, _ in batch},
                 )
                 break
             except DatabaseUnavailable as exc:
@@ -339,6 +405,7 @@ class Worker:
         with self._lock:
             for run, _ in batch:
                 self._running.pop(run.execution.id, None)
+        self._pace.add(len(batch))
         self._slot_freed.set()
 
     # --- heartbeat, requests and timeouts ---------------------------------------------
@@ -390,7 +457,8 @@ class Worker:
                 run.request = _REQUESTS.get(status)
             isolated = run.workflow is not None and run.workflow.info.isolation == "process"
             timeout = run.execution.timeout
-            if timeout is not None and now - run.started > timeout and not run.timed_out:
+            began = run.started
+            if timeout is not None and began is not None and now - began > timeout and not run.timed_out:
                 run.timed_out = True
                 if not isolated:
                     # A thread cannot be stopped: record the timeout now; whatever the handler

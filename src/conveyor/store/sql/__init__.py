@@ -1,6 +1,6 @@
 """The store's SQL statements, each named, read once from the .sql files beside this module.
 
-A file holds statements under `-- name: claim_pending` headers (other `--` lines are
+A file holds statements under `-- name: claim` headers (other `--` lines are
 comments). Statements use `?` placeholders and `{slot}` markers, filled in two steps:
 - `render(dialect)`, once per store: the constant column lists ({execution_columns}, ...), the
   status lists ({active}, {held}), and the dialect's pieces ({lock}, {skip_locked}, {offset},
