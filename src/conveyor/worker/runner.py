@@ -257,7 +257,8 @@ class Worker:
                 if claimed:
                     continue
                 if wanted > 0:
-                    self.store.wait_for_work(s.poll_interval)
+                    # Signalled: new work was just written, so claim without looking first.
+                    more_likely = self.store.wait_for_work(s.poll_interval)
                 else:
                     self._slot_freed.wait(s.poll_interval)
                     self._slot_freed.clear()
