@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, text
 
 from conveyor.core.errors import SchemaOutOfDate
 from conveyor.core.ports import Store
-from conveyor.store import migrate, schema
+from conveyor.store import migrate, migrations, schema
 from tests.databases import database
 
 TABLES = {
@@ -65,6 +66,13 @@ def test_the_migrations_build_exactly_the_schema_the_code_describes(empty_url: s
 
 def test_migrations_have_one_head() -> None:
     assert migrate.head()
+
+
+def test_each_script_is_named_after_its_revision_so_the_head_can_be_read_without_alembic() -> None:
+    scripts = ScriptDirectory.from_config(migrate._config())
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
+    assert migrations.head() == migrate.head()
 
 
 def _assert_refused(url: str, open_store: Callable[[str], Store], current: str) -> None:

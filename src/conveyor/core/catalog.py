@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Protocol
 
 from conveyor.core.errors import InvalidParameters, UnknownWorkflow
 from conveyor.core.model import JSON, WorkflowInfo
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 class WorkflowCatalog(Protocol):
@@ -33,6 +34,8 @@ def _schema_errors(info: WorkflowInfo, parameters: JSON, allow_custom: bool) -> 
     elif "properties" in schema and "additionalProperties" not in schema:
         # A declared parameter model refuses what it does not declare, as the local registry does.
         schema["additionalProperties"] = False
+    import jsonschema  # here, not at the top: every worker imports this module, few validate schemas
+
     validator = jsonschema.Draft202012Validator(schema)
     return [
         {"loc": _loc(err), "msg": err.message, "type": err.validator}

@@ -34,7 +34,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from conveyor.core.errors import DatabaseUnavailable
-from conveyor.store import migrate
+from conveyor.store import migrations
 from conveyor.store.dialect import Conn, Cursor, WorkSignal
 from conveyor.store.sql import QUERIES
 from conveyor.store.sqlbuild import placeholders, to_format_style
@@ -102,7 +102,10 @@ class PostgresDialect:
         self, url: str, *, migrate_empty: bool = True, pool_size: int = 16, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
         self.url = connection_url(url)
-        migrate.ensure_current(url, create_if_empty=migrate_empty)
+        if not self._schema_is_current():
+            from conveyor.store import migrate  # Alembic, only when there is a schema to make or refuse
+
+            migrate.ensure_current(url, create_if_empty=migrate_empty)
         self._statement_timeout_ms = int(timeout * 1000)
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             self.url,
@@ -118,6 +121,16 @@ class PostgresDialect:
         self._listener: threading.Thread | None = None
         self._listener_lock = threading.Lock()
         self._closed = threading.Event()
+
+    def _schema_is_current(self) -> bool:
+        try:
+            with psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT) as conn:
+                found = conn.execute(QUERIES["schema_revision"]).fetchall()
+        except psycopg.errors.UndefinedTable:  # empty, or not ours
+            return False
+        except OUTAGE as exc:
+            raise DatabaseUnavailable(_reason(exc)) from exc
+        return bool(found) and found[0][0] == migrations.head()
 
     def table(self, name: str, index: str) -> str:
         return name  # the planner picks the index from statistics

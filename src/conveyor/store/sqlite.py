@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.core.errors import DatabaseUnavailable
-from conveyor.store import migrate
+from conveyor.store import migrations
 from conveyor.store.dialect import Conn, WorkSignal
+from conveyor.store.sql import plain
 from conveyor.store.sqlbuild import placeholders
 from conveyor.store.sqlstore import SQLStore
 
@@ -53,7 +54,10 @@ class SQLiteDialect:
         self.timeout = timeout
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        migrate.ensure_current(url, create_if_empty=migrate_empty)
+        if not self._schema_is_current():
+            from conveyor.store import migrate  # Alembic, only when there is a schema to make or refuse
+
+            migrate.ensure_current(url, create_if_empty=migrate_empty)
         self._write_lock = threading.Lock()
         self.writer = self._connect()
         self._local = threading.local()
@@ -68,6 +72,14 @@ class SQLiteDialect:
                 target=self._checkpoint, name="conveyor-checkpoint", daemon=True
             )
             self._checkpointer.start()
+
+    def _schema_is_current(self) -> bool:
+        try:
+            with contextlib.closing(sqlite3.connect(self.path, timeout=self.timeout)) as conn:
+                found = conn.execute(plain("schema_revision")).fetchall()
+        except sqlite3.Error:  # no such table: empty, or not ours
+            return False
+        return bool(found) and found[0][0] == migrations.head()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.timeout)

@@ -19,7 +19,7 @@ import functools
 import sqlite3
 
 from conveyor.core.errors import DatabaseUnavailable, SchemaOutOfDate
-from conveyor.store import migrate, sql
+from conveyor.store import migrations, sql
 from conveyor.store.db import Db
 from conveyor.store.dialect import Dialect
 from conveyor.store.executions import Executions
@@ -30,8 +30,8 @@ from conveyor.store.targets import Targets
 from conveyor.store.tokens import Tokens
 from conveyor.store.worker_side import WorkerSide
 
-#: The revision this code expects; read from the migration scripts once per process.
-_head = functools.cache(migrate.head)
+#: The revision this code expects; read from the migration scripts' names once per process.
+_head = functools.cache(migrations.head)
 
 #: For loading rows in bulk outside the store (benchmarks, tests).
 INSERT_EXECUTION = sql.plain("insert_execution")
