@@ -132,3 +132,24 @@ def test_count_takes_the_same_filters(client: TestClient, mixed: dict[str, list[
         "count": 1
     }
     assert client.get("/executions/count", params={"status": "bogus"}).status_code == 400
+
+
+def test_counts_answers_every_status_queue_and_workflow_in_one_call(
+    client: TestClient, mixed: dict[str, list[str]]
+) -> None:
+    r = client.get("/executions/counts")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["total"] == 8
+    assert doc["by_status"]["pending"] == 6 and doc["by_status"]["cancelled"] == 1
+    assert doc["by_status"]["failed"] == 0  # every status is there, zeros included
+    assert doc["by_workflow"]["backup"] == {"pending": 2, "cancelled": 1}
+    assert sum(sum(by.values()) for by in doc["by_queue"].values()) == 8
+    # The same numbers the one-at-a-time count gives.
+    for status, n in doc["by_status"].items():
+        assert client.get("/executions/count", params={"status": status}).json() == {"count": n}
+
+    backups = client.get("/executions/counts", params={"workflow": "backup"}).json()
+    assert (backups["total"], backups["by_status"]["pending"]) == (3, 2)
+    on_db1 = client.get("/executions/counts", params={"target": "db1"}).json()
+    assert (on_db1["total"], on_db1["by_status"]["pending"]) == (1, 1)

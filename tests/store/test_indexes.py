@@ -183,7 +183,10 @@ OPERATIONS: dict[str, Callable[[SQLiteStore], object]] = {
     ),
     "list everything newest first, page two": _page_two(ExecutionFilter(), ["-id"]),
     "list by created_at": _page_two(ExecutionFilter(), ["-created_at"]),
-    "count by status": lambda s: s.execution_count(ExecutionFilter(statuses=(S.RUNNING,))),
+    # (by status alone, the kept counts answer: see test_counts.py)
+    "count by status and target": lambda s: s.execution_count(
+        ExecutionFilter(statuses=(S.RUNNING,), targets=("t7",))
+    ),
     "get": lambda s: s.execution_get(_held(s).id),
     "promote due": lambda s: s.execution_promote_due(now=NOW),
     "next due": lambda s: s.execution_next_due_at(),

@@ -19,6 +19,7 @@ from tests.databases import database
 
 TABLES = {
     "executions",
+    "execution_counts",
     "events",
     "schedules",
     "workflows",

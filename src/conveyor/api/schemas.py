@@ -159,6 +159,15 @@ class CountOut(BaseModel):
     count: int
 
 
+class CountsOut(BaseModel):
+    """Every count a dashboard shows, from counts the store keeps as executions change."""
+
+    total: int
+    by_status: dict[str, int] = Field(description="Every status, zeros included")
+    by_queue: dict[str, dict[str, int]] = Field(description="Per queue, the statuses it has")
+    by_workflow: dict[str, dict[str, int]] = Field(description="Per workflow, the statuses it has")
+
+
 class DeletedOut(BaseModel):
     deleted: int
 

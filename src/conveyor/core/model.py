@@ -8,7 +8,7 @@ see.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -246,6 +246,33 @@ class ExecutionFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     ended_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionCounts:
+    """How many executions there are: by status (every status, zeros included), and by status
+    within each queue and each workflow (only the statuses they have)."""
+
+    by_status: dict[Status, int]
+    by_queue: dict[str, dict[Status, int]]
+    by_workflow: dict[str, dict[Status, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[Status, str, str, int]]) -> ExecutionCounts:
+        """From (status, queue, workflow, n) rows, as the store keeps them."""
+        by_status = dict.fromkeys(Status, 0)
+        by_queue: dict[str, dict[Status, int]] = {}
+        by_workflow: dict[str, dict[Status, int]] = {}
+        for status, queue, workflow, n in rows:
+            by_status[status] += n
+            for into, key in ((by_queue, queue), (by_workflow, workflow)):
+                into.setdefault(key, {}).setdefault(status, 0)
+                into[key][status] += n
+        return cls(by_status, by_queue, by_workflow)
 
 
 @dataclass(frozen=True, slots=True)

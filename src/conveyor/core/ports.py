@@ -72,6 +72,17 @@ class Store(Protocol):
         self, flt: ExecutionFilter, *, sort: Sequence[str], limit: int, cursor: str | None
     ) -> Page: ...
     def execution_count(self, flt: ExecutionFilter) -> int: ...
+    def execution_counts(self, *, targets: Sequence[str] = ()) -> builtins.list[tuple[Status, str, str, int]]:
+        """How many executions there are per (status, queue, workflow), keys with none left out.
+
+        Kept up to date as executions change, so this is a small read at any table size; for some
+        `targets`, counted from those targets' executions.
+        """
+        ...
+
+    def execution_counts_fold(self) -> int:
+        """Housekeeping of the kept counts (their changes summed per key); answers rows folded."""
+        ...
 
     def execution_apply(
         self, execution_id: str, step: Step, *, now: datetime, events: Sequence[Event] = ()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from conveyor.core.errors import NotFound
-from conveyor.core.model import Event, Execution, ExecutionFilter, Page
+from conveyor.core.model import Event, Execution, ExecutionFilter, Page, Status
 from conveyor.core.ports import Step
 from conveyor.store import rows, sqlbuild
 from conveyor.store.db import Db, needs_admission
@@ -56,8 +56,22 @@ class Executions:
         )
 
     def execution_count(self, flt: ExecutionFilter) -> int:
+        if _by_counted_keys(flt):  # the kept counts answer in a small read, whatever the table's size
+            return sum(
+                n for status, queue, workflow, n in self.execution_counts()
+                if (not flt.statuses or status in flt.statuses) and (not flt.queues or queue in flt.queues)
+                and (not flt.workflows or workflow in flt.workflows)
+            )  # fmt: skip
         cond, params = sqlbuild.where(flt)
         return int(self.db.read("count_executions", params, where=cond)[0][0])
+
+    def execution_counts(self, *, targets: Sequence[str] = ()) -> list[tuple[Status, str, str, int]]:
+        if targets:
+            marks = sqlbuild.placeholders(len(targets))
+            found = self.db.read("execution_counts_of_targets", list(targets), names=marks)
+        else:
+            found = self.db.read("execution_counts")
+        return [(Status(status), queue, workflow, int(n)) for status, queue, workflow, n in found]
 
     def execution_apply(
         self, execution_id: str, step: Step, *, now: datetime, events: Sequence[Event] = ()
@@ -96,3 +110,8 @@ class Executions:
     def event_list(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[Event]:
         found = self.db.read("list_events", (execution_id, after, limit))
         return [rows.event_from_row(r) for r in found]
+
+
+def _by_counted_keys(flt: ExecutionFilter) -> bool:
+    """Does `flt` filter only on what the kept counts are keyed by (status, queue, workflow)?"""
+    return flt == ExecutionFilter(statuses=flt.statuses, queues=flt.queues, workflows=flt.workflows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
@@ -40,6 +41,17 @@ class Housekeeping:
             ids = [r[0] for r in self.db.run(conn, "expired_ids", (rows.ts(now), limit)).fetchall()]
             self.db.run(conn, "delete_old_idempotency_keys", (now.timestamp() - IDEMPOTENCY_SECONDS,))
             return self.db.delete_ids(conn, ids) if ids else 0
+
+    def execution_counts_fold(self) -> int:
+        with self.db.tx() as conn:
+            taken = self.db.run(conn, "take_count_deltas").fetchall()
+            sums: Counter[tuple[str, str, str]] = Counter()
+            for status, queue, workflow, n in taken:
+                sums[status, queue, workflow] += n
+            kept = [(*key, n) for key, n in sums.items() if n]
+            if kept:
+                conn.executemany(self.db.sql["insert_count"], kept)
+        return len(taken)
 
     def execution_next_due_at(self) -> datetime | None:
         ((first,),) = self.db.read("next_scheduled_for")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -180,6 +181,18 @@ execution_groups = _by_id(
     Column("created_at", Float, nullable=False),
     Column("success_group", String(200)),
     Column("failed_group", String(200)),
+)
+
+#: Signed changes to the number of executions per (status, queue, workflow), written by triggers
+#: (migration 0003) as executions are inserted, change status or are deleted; their sum is the
+#: count. The background loop folds them into one row per key.
+execution_counts = Table(
+    "execution_counts",
+    metadata,
+    Column("status", String(20), nullable=False),
+    Column("queue", String(100), nullable=False),
+    Column("workflow", String(200), nullable=False),
+    Column("n", BigInteger, nullable=False),
 )
 
 events = Table(

@@ -33,6 +33,16 @@ SELECT {execution_columns} FROM executions WHERE {where} AND {after} ORDER BY {o
 -- name: count_executions
 SELECT COUNT(*) FROM executions WHERE {where}
 
+-- name: execution_counts
+-- Executions per status, queue and workflow: the sum of the deltas migration 0003's triggers write.
+SELECT status, queue, workflow, SUM(n) FROM execution_counts
+GROUP BY status, queue, workflow HAVING SUM(n) <> 0
+
+-- name: execution_counts_of_targets
+-- The same for some targets' executions, counted from the rows (a target's are few; ix_executions_target).
+SELECT status, queue, workflow, COUNT(*) FROM executions WHERE target IN ({names})
+GROUP BY status, queue, workflow
+
 -- name: finished_ids
 SELECT id FROM executions
 WHERE {where} AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY id DESC

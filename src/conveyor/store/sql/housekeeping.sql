@@ -16,3 +16,11 @@ DELETE FROM idempotency_keys WHERE created_at < ?
 
 -- name: next_scheduled_for
 SELECT MIN(scheduled_for) FROM {executions:ix_executions_scheduled} WHERE status = 'scheduled'
+
+-- name: take_count_deltas
+-- Folding the counts: every delta row is taken (each exactly once, whoever else folds at the same
+-- time) and their sums written back as one row per key, in one transaction.
+DELETE FROM execution_counts RETURNING status, queue, workflow, n
+
+-- name: insert_count
+INSERT INTO execution_counts (status, queue, workflow, n) VALUES (?, ?, ?, ?)

@@ -332,15 +332,17 @@
     $("counts").replaceChildren(...chips.map((c) => c.chip));
   }
 
+  /** Every chip's number from one call: the counts the server keeps as executions change. */
   async function refreshCounts() {
     const base = { workflow: state.filters.workflow, target: state.filters.target };
-    const counts = await Promise.all(
-      chips.map((c) =>
-        api("GET", `/executions/count${query({ ...base, status: c.value })}`).then(
-          (r) => r.count,
-          () => null,
-        ),
-      ),
+    let doc = null;
+    try {
+      doc = await api("GET", `/executions/counts${query(base)}`);
+    } catch (err) {
+      doc = null;
+    }
+    const counts = chips.map((c) =>
+      doc === null ? null : c.value ? c.value.split(",").reduce((n, s) => n + (doc.by_status[s] || 0), 0) : doc.total,
     );
     chips.forEach((c, i) => {
       c.count.textContent = counts[i] === null ? "–" : String(counts[i]);
