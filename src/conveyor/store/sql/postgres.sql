@@ -25,7 +25,11 @@ WHERE e.id = v.id AND e.status = v.old_status
 -- passed over. Parameters: the queues, limit, worker, lease, now, now, then the event's ts,
 -- level, message and data. (Queues as `IN (?, ...)`, not `= ANY(array)`: with one queue the
 -- planner then walks ix_executions_pending in its order instead of sorting every pending row.)
-WITH picked AS (
+WITH relaxed AS MATERIALIZED (
+    -- This statement's commit does not wait for the disk: a claim lost in a crash of the database
+    -- leaves the execution pending (claimed again) or its lease running out, as after any crash.
+    SELECT set_config('synchronous_commit', 'off', true)
+), picked AS (
     SELECT id FROM executions
     WHERE status = 'pending' AND queue IN ({queues}) ORDER BY priority DESC, id LIMIT ?
     FOR UPDATE SKIP LOCKED
@@ -39,7 +43,7 @@ WITH picked AS (
     INSERT INTO events (execution_id, ts, kind, level, message, data)
     SELECT id, ?::float8, 'status', ?, ?, ? FROM claimed
 )
-SELECT {execution_columns} FROM claimed ORDER BY priority DESC, id
+SELECT {execution_columns} FROM claimed, relaxed ORDER BY priority DESC, id
 
 -- name: pg_finish_held
 -- update_held (worker.sql) for many rows as column arrays, with the status events of the rows it
