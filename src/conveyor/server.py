@@ -42,7 +42,7 @@ class Runtime:
 
     def worker(self) -> Worker:
         s = self.settings
-        return Worker(
+        return Worker.on_store(
             self.store,
             self.app,
             WorkerSettings(concurrency=s.concurrency, queues=s.queues, lease_seconds=s.lease_seconds),

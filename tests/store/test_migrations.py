@@ -20,6 +20,7 @@ from tests.databases import database
 TABLES = {
     "executions",
     "execution_counts",
+    "workers",
     "events",
     "schedules",
     "workflows",

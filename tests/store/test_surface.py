@@ -9,7 +9,7 @@ from conveyor.store.sqlstore import SQLStore
 
 SUBJECTS = (
     "execution_group_", "execution_", "event_", "schedule_", "target_group_", "target_", "token_",
-    "idempotency_", "workflow_", "database_",
+    "idempotency_", "workflow_", "worker_", "database_",
 )  # fmt: skip
 LIFECYCLE = {"close", "wait_for_work", "wake_workers"}
 

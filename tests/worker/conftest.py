@@ -38,7 +38,7 @@ def loop(service: ExecutionService) -> Iterator[BackgroundLoop]:
 
 @pytest.fixture
 def worker(store: Store) -> Iterator[Worker]:
-    w = Worker(store, app, WorkerSettings(concurrency=4, lease_seconds=3))
+    w = Worker.on_store(store, app, WorkerSettings(concurrency=4, lease_seconds=3))
     w.start()
     yield w
     w.stop(grace=1)

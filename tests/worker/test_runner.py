@@ -168,7 +168,7 @@ def test_expired_lease_requeues_for_another_worker(
         "dead-worker", ["default"], 1, now=now, lease_until=now + timedelta(seconds=0.2)
     )
     assert claimed.id == ex.id
-    survivor = Worker(store, app, WorkerSettings(concurrency=2, lease_seconds=3))
+    survivor = Worker.on_store(store, app, WorkerSettings(concurrency=2, lease_seconds=3))
     survivor.start()
     try:
         done = reach(service, ex, Status.SUCCEEDED)
@@ -188,7 +188,7 @@ def test_expired_lease_without_attempts_left_fails_with_worker_lost(
 
 
 def test_worker_does_not_take_more_than_its_concurrency(service: ExecutionService, store: Store) -> None:
-    w = Worker(store, app, WorkerSettings(concurrency=2, lease_seconds=3))
+    w = Worker.on_store(store, app, WorkerSettings(concurrency=2, lease_seconds=3))
     w.start()
     try:
         exs = [start(service, "until_cancelled") for _ in range(4)]

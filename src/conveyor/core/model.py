@@ -213,6 +213,32 @@ class WorkflowInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """A worker process as it announced itself, and when it was last heard from.
+
+    Workers reach the store directly ("database") or through a server ("http"); both register,
+    so operators see every worker, which queues and workflows it serves, and whether it is alive.
+    """
+
+    id: str
+    name: str
+    host: str
+    queues: tuple[str, ...]
+    workflows: tuple[str, ...]
+    concurrency: int
+    transport: str  # database | http
+    started_at: datetime
+    last_seen_at: datetime
+    version: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    stopped_at: datetime | None = None
+
+    def alive(self, now: datetime, *, within: float) -> bool:
+        """Running, and heard from within the last `within` seconds."""
+        return self.stopped_at is None and (now - self.last_seen_at).total_seconds() <= within
+
+
+@dataclass(frozen=True, slots=True)
 class Token:
     id: str
     name: str

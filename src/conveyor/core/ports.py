@@ -22,6 +22,7 @@ from conveyor.core.model import (
     Page,
     Status,
     Token,
+    WorkerInfo,
     WorkflowInfo,
 )
 
@@ -50,6 +51,22 @@ class Store(Protocol):
         ...
 
     # --- workflows known to workers ----------------------------------------------
+    # --- workers ------------------------------------------------------------------
+    def worker_register(self, worker: WorkerInfo) -> None:
+        """Record a worker that starts (or starts again under the same id)."""
+        ...
+
+    def worker_seen(self, worker_id: str, *, now: datetime) -> bool:
+        """It is alive now; False if no such running worker is registered."""
+        ...
+
+    def worker_stopped(self, worker_id: str, *, now: datetime) -> None: ...
+    def worker_get(self, worker_id: str) -> WorkerInfo | None: ...
+    def worker_list(self) -> builtins.list[WorkerInfo]: ...
+    def worker_forget_stopped(self, *, before: datetime) -> int:
+        """Delete the records of workers that stopped before `before`; answers how many."""
+        ...
+
     def workflow_upsert(self, infos: Sequence[WorkflowInfo]) -> None: ...
     def workflow_list(self) -> list[WorkflowInfo]: ...
 

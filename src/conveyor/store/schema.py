@@ -183,6 +183,23 @@ execution_groups = _by_id(
     Column("failed_group", String(200)),
 )
 
+workers = Table(  # every worker process that registered, until deleted (see core.model.WorkerInfo)
+    "workers",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("queues", Text, nullable=False),
+    Column("workflows", Text, nullable=False),
+    Column("concurrency", Integer, nullable=False),
+    Column("transport", String(20), nullable=False),
+    Column("version", String(100), nullable=False, server_default=""),
+    Column("labels", Text),
+    Column("started_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("stopped_at", Float),
+)
+
 #: Signed changes to the number of executions per (status, queue, workflow), written by triggers
 #: (migration 0003) as executions are inserted, change status or are deleted; their sum is the
 #: count. The background loop folds them into one row per key.

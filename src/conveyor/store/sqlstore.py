@@ -10,7 +10,8 @@ over the same `Db` (db.py):
 - worker_side.py: claim, heartbeat, progress, finish;
 - housekeeping.py: promote due, admit queued, reap leases, expire;
 - schedules.py, targets.py (with target groups), groups.py (execution groups);
-- tokens.py: tokens, idempotency keys, workflows.
+- tokens.py: tokens, idempotency keys, workflows;
+- workers.py: the workers that registered.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from conveyor.store.schedules import Schedules
 from conveyor.store.targets import Targets
 from conveyor.store.tokens import Tokens
 from conveyor.store.worker_side import WorkerSide
+from conveyor.store.workers import Workers
 
 #: The revision this code expects; read from the migration scripts' names once per process.
 _head = functools.cache(migrations.head)
@@ -37,8 +39,8 @@ _head = functools.cache(migrations.head)
 INSERT_EXECUTION = sql.plain("insert_execution")
 
 
-class SQLStore(Executions, WorkerSide, Housekeeping, Schedules, Targets, ExecutionGroups, Tokens):
-    """Executions, schedules, targets, groups and tokens on one SQL database."""
+class SQLStore(Executions, WorkerSide, Housekeeping, Schedules, Targets, ExecutionGroups, Tokens, Workers):
+    """Executions, schedules, targets, groups, tokens and workers on one SQL database."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.db = Db(dialect)

@@ -20,9 +20,8 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from conveyor.core import states
 from conveyor.core.model import ErrorInfo
-from conveyor.core.ports import Step
+from conveyor.core.outcomes import Ending, Outcome
 from conveyor.worker.context import CancelRequested, Context, ExecutionFacts, PauseRequested
 
 if TYPE_CHECKING:
@@ -85,8 +84,8 @@ def _run_handler(conn: Connection, func: Any, params_model: Any, facts: Executio
         conn.close()
 
 
-def run_in_child(worker: Worker, run: Running, facts: ExecutionFacts) -> Step:
-    from conveyor.worker.runner import InlineChannel, _fail, _timeout_error
+def run_in_child(worker: Worker, run: Running, facts: ExecutionFacts) -> Outcome:
+    from conveyor.worker.runner import InlineChannel, _timeout_error
 
     assert run.workflow is not None
     func = run.workflow.func
@@ -108,14 +107,12 @@ def run_in_child(worker: Worker, run: Running, facts: ExecutionFacts) -> Step:
     parent.send((func.__module__, func.__qualname__, run.workflow.params_model, facts))
     relay = InlineChannel(worker, run)
     sent: str | None = None
-    now = worker.clock.now
-    cancelled: Step = lambda ex: states.transition(ex, states.ConfirmCancelled(now()))  # noqa: E731
     try:
         while True:
             if run.timed_out:
-                return _fail(worker.clock, _timeout_error(run))
+                return Outcome.failed(_timeout_error(run))
             if run.lost or run.request == "kill":
-                return cancelled
+                return Outcome(Ending.CANCELLED)
             request = relay.requested()
             if request is not None and request != sent:
                 parent.send(request)
@@ -128,12 +125,11 @@ def run_in_child(worker: Worker, run: Running, facts: ExecutionFacts) -> Step:
                 msg = parent.recv()
             except EOFError:
                 break
-            outcome = _relay(relay, msg, worker, run)
+            outcome = _relay(relay, msg)
             if outcome is not None:
                 return outcome
         code = proc.wait(timeout=5)
-        died = ErrorInfo("ProcessDied", f"the workflow's process exited with code {code}")
-        return _fail(worker.clock, died)
+        return Outcome.failed(ErrorInfo("ProcessDied", f"the workflow's process exited with code {code}"))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -141,11 +137,8 @@ def run_in_child(worker: Worker, run: Running, facts: ExecutionFacts) -> Step:
         parent.close()
 
 
-def _relay(relay: Any, msg: tuple[Any, ...], worker: Worker, run: Running) -> Step | None:
-    """Forward one report from the child; return the final step when the child is done."""
-    from conveyor.worker.runner import _fail, _succeed
-
-    now = worker.clock.now
+def _relay(relay: Any, msg: tuple[Any, ...]) -> Outcome | None:
+    """Forward one report from the child; return the outcome when the child is done."""
     kind = msg[0]
     if kind == "progress":
         relay.report_progress(msg[1], msg[2])
@@ -155,23 +148,16 @@ def _relay(relay: Any, msg: tuple[Any, ...], worker: Worker, run: Running) -> St
         relay.save_state(msg[1])
     elif kind == "ok":
         _, result, finished, total, state = msg
-        succeed = _succeed(worker.clock, result)
-        return lambda ex: succeed(
-            ex.evolve(finished_operations=finished if finished is not None else ex.finished_operations,
-                      total_operations=total if total is not None else ex.total_operations,
-                      state=state or ex.state)
-        )  # fmt: skip
+        return Outcome(Ending.SUCCEEDED, result=result, state=state, finished_operations=finished,
+                       total_operations=total)  # fmt: skip
     elif kind == "cancelled":
-        return lambda ex: states.transition(ex, states.ConfirmCancelled(now()))
+        return Outcome(Ending.CANCELLED)
     elif kind == "paused":
         _, finished, total, state = msg
-        return lambda ex: states.transition(
-            ex.evolve(finished_operations=finished, total_operations=total),
-            states.ConfirmPaused(now(), state),
-        )
+        return Outcome(Ending.PAUSED, state=state, finished_operations=finished, total_operations=total)
     elif kind == "error":
         _, type_name, message, tb, state = msg
-        return _fail(worker.clock, ErrorInfo(type_name, message, tb), state=state)
+        return Outcome.failed(ErrorInfo(type_name, message, tb), state=state)
     return None
 
 

@@ -24,15 +24,15 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conveyor.core import states
+from conveyor import __version__
 from conveyor.core.clock import Clock, SystemClock
 from conveyor.core.errors import DatabaseUnavailable
-from conveyor.core.model import HELD, ErrorInfo, Event, Execution, Status
-from conveyor.core.ports import Step, Store
+from conveyor.core.model import ErrorInfo, Execution, Status, WorkerInfo
+from conveyor.core.outcomes import Ending, Outcome
+from conveyor.core.ports import Store
 from conveyor.worker.context import (
     CancelRequested,
     Context,
@@ -40,6 +40,7 @@ from conveyor.worker.context import (
     PauseRequested,
 )
 from conveyor.worker.registry import App, WorkflowDef
+from conveyor.worker.source import DatabaseSource, WorkSource
 
 log = logging.getLogger("conveyor.worker")
 
@@ -138,8 +139,7 @@ class InlineChannel:
     def report_message(self, text: str, level: str, kind: str) -> None:
         if self._run.lost:
             return  # force-cancelled: later reports are discarded
-        ev = Event(self._run.execution.id, kind, self._worker.clock.now(), text, level)
-        self._worker.store.event_add([ev])
+        self._worker.source.message(self._run.execution.id, text, level, kind)
 
     def save_state(self, state: dict[str, Any]) -> None:
         run = self._run
@@ -147,9 +147,7 @@ class InlineChannel:
         if now - run.last_state_save < PROGRESS_FLUSH_SECONDS:
             return  # the final outcome writes the state anyway
         run.last_state_save = now
-        if self._worker.store.execution_set_progress(
-            self._worker.worker_id, run.execution.id, None, None, state
-        ):
+        if self._worker.source.progress(run.execution.id, None, None, state):
             run.execution = run.execution.evolve(state=state)
 
     def requested(self) -> str | None:
@@ -162,14 +160,16 @@ class InlineChannel:
 class Worker:
     def __init__(
         self,
-        store: Store,
+        source: WorkSource,
         app: App,
         settings: WorkerSettings | None = None,
         *,
         clock: Clock | None = None,
         worker_id: str | None = None,
+        transport: str = "database",
     ) -> None:
-        self.store = store
+        self.source = source
+        self.transport = transport
         self.app = app
         self.settings = settings or WorkerSettings()
         self.clock = clock or SystemClock()
@@ -179,16 +179,38 @@ class Worker:
         self._stop = threading.Event()  # no more claims
         self._halt = threading.Event()  # threads exit
         self._slot_freed = threading.Event()
-        self._outcomes: queue.SimpleQueue[tuple[Running, Step] | None] = queue.SimpleQueue()
+        self._outcomes: queue.SimpleQueue[tuple[Running, Outcome] | None] = queue.SimpleQueue()
         self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="conveyor-handler")
         self._pace = Pace()
         self._threads: list[threading.Thread] = []
 
+    @classmethod
+    def on_store(
+        cls,
+        store: Store,
+        app: App,
+        settings: WorkerSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        worker_id: str | None = None,
+    ) -> Worker:
+        """A worker that reaches the database itself (one machine, or a trusted network)."""
+        settings = settings or WorkerSettings()
+        clock = clock or SystemClock()
+        source = DatabaseSource(store, clock, queues=settings.queues, lease_seconds=settings.lease_seconds)
+        return cls(source, app, settings, clock=clock, worker_id=worker_id)
+
     # --- lifecycle ----------------------------------------------------------------
 
     def start(self) -> None:
-        """Register this worker's workflows and start its threads; returns at once."""
-        self.store.workflow_upsert(self.app.all())
+        """Register this worker and its workflows, and start its threads; returns at once."""
+        now = self.clock.now()
+        s = self.settings
+        self.worker_id = self.source.register(WorkerInfo(
+            id=self.worker_id, name=self.worker_id.rsplit(":", 1)[0], host=socket.gethostname(),
+            queues=s.queues, workflows=tuple(sorted(self.app.workflows)), concurrency=s.concurrency,
+            transport=self.transport, started_at=now, last_seen_at=now, version=__version__,
+        ), self.app.all())  # fmt: skip
         for target, name in (
             (self._claim_loop, "claim"), (self._heartbeat_loop, "heartbeat"), (self._completer, "completer"),
         ):  # fmt: skip
@@ -202,7 +224,7 @@ class Worker:
         """Stop claiming, give running handlers `grace` seconds, then stop the threads."""
         grace = self.settings.shutdown_grace if grace is None else grace
         self._stop.set()
-        self.store.wake_workers()
+        self.source.wake()
         deadline = time.monotonic() + grace
         while self.held() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -211,6 +233,10 @@ class Worker:
         for t in self._threads:
             t.join(timeout=5)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            self.source.deregister()
+        except Exception:  # the server or database may be gone: the record then reads "lost"
+            log.warning("could not deregister worker %s", self.worker_id, exc_info=True)
 
     def held(self) -> list[str]:
         with self._lock:
@@ -235,7 +261,6 @@ class Worker:
 
     def _claim_loop(self) -> None:
         s = self.settings
-        more_likely = False  # the last claim took all it asked for: skip the cheap look first
         while not self._stop.is_set():
             try:
                 wanted, most = self._wanted()
@@ -244,24 +269,12 @@ class Worker:
                     self._slot_freed.wait(BATCH_WAIT_SECONDS)
                     self._slot_freed.clear()
                     wanted, most = self._wanted()
-                claimed: list[Execution] = []
-                if wanted > 0 and (more_likely or self.store.execution_has_pending(s.queues)):
-                    now = self.clock.now()
-                    claimed = self.store.execution_claim(
-                        self.worker_id, s.queues, wanted, now=now,
-                        lease_until=now + timedelta(seconds=s.lease_seconds),
-                    )  # fmt: skip
-                    more_likely = len(claimed) == wanted
-                for ex in claimed:
-                    self._launch(ex)
-                if claimed:
-                    continue
-                if wanted > 0:
-                    # Signalled: new work was just written, so claim without looking first.
-                    more_likely = self.store.wait_for_work(s.poll_interval)
-                else:
+                if wanted <= 0:
                     self._slot_freed.wait(s.poll_interval)
                     self._slot_freed.clear()
+                    continue
+                for ex in self.source.claim(wanted, wait=s.poll_interval):
+                    self._launch(ex)
             except DatabaseUnavailable as exc:  # an outage, not a bug: one line, then try again
                 log.warning("claim loop: %s", exc.message)
                 self._stop.wait(1.0)
@@ -275,7 +288,7 @@ class Worker:
             self._running[ex.id] = run
         if run.workflow is None:  # claimed by its queue, but this worker lacks the code
             err = ErrorInfo("UnknownWorkflow", f"worker {self.worker_id} has no workflow {ex.workflow!r}")
-            self._complete(run, _fail(self.clock, err))
+            self._complete(run, Outcome.failed(err))
             return
         self._pool.submit(self._execute, run)
 
@@ -292,47 +305,41 @@ class Worker:
         if run.finished.is_set():
             return  # ended while it waited for a slot (lost, timed out, killed)
         if run.lost or run.request is not None:  # asked to stop before it began: stop without running
-            self._complete(run, self._stopped_before_start(run))
+            self._complete(run, Outcome(Ending.PAUSED if run.request == "pause" else Ending.CANCELLED))
             return
         run.started = time.monotonic()
         try:
             if wf.info.isolation == "process":
                 from conveyor.worker.process import run_in_child
 
-                step = run_in_child(self, run, self._facts(ex))
+                outcome = run_in_child(self, run, self._facts(ex))
             else:
                 ctx = Context(self._facts(ex), InlineChannel(self, run))
-                step = self._call_inline(run, wf, ctx)
+                outcome = self._call_inline(run, wf, ctx)
         except Exception as exc:  # a bug of ours, not the handler's: record it rather than lose the work
             log.exception("worker failed running %s", ex.id)
-            step = _fail(self.clock, ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc()))
-        self._complete(run, step)
+            outcome = Outcome.failed(ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc()))
+        self._complete(run, outcome)
 
-    def _call_inline(self, run: Running, wf: WorkflowDef, ctx: Context) -> Step:
+    def _call_inline(self, run: Running, wf: WorkflowDef, ctx: Context) -> Outcome:
         try:
             params = wf.parse(run.execution.parameters)
             result = asyncio.run(wf.func(ctx, params)) if wf.is_async else wf.func(ctx, params)
         except CancelRequested:
             return self._cancelled_or_timed_out(run)
         except PauseRequested:
-            return _with_progress(ctx, lambda ex: states.transition(
-                ex, states.ConfirmPaused(self.clock.now(), ctx.state)))  # fmt: skip
+            return _with_progress(ctx, Outcome(Ending.PAUSED, state=ctx.state))
         except Exception as exc:
             err = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
-            return _with_progress(ctx, _fail(self.clock, err, state=ctx.state))
+            return _with_progress(ctx, Outcome.failed(err, state=ctx.state))
         if run.timed_out:
             return self._cancelled_or_timed_out(run)
-        return _with_progress(ctx, _succeed(self.clock, result))
+        return _with_progress(ctx, Outcome(Ending.SUCCEEDED, result=result))
 
-    def _stopped_before_start(self, run: Running) -> Step:
-        if run.request == "pause":
-            return lambda ex: states.transition(ex, states.ConfirmPaused(self.clock.now(), None))
-        return lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now()))
-
-    def _cancelled_or_timed_out(self, run: Running) -> Step:
+    def _cancelled_or_timed_out(self, run: Running) -> Outcome:
         if run.timed_out:
-            return _fail(self.clock, _timeout_error(run))
-        return lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now()))
+            return Outcome.failed(_timeout_error(run))
+        return Outcome(Ending.CANCELLED)
 
     # --- reporting ----------------------------------------------------------------
 
@@ -342,24 +349,24 @@ class Worker:
         finished, total = run.pending_progress
         run.pending_progress = None
         run.last_progress_flush = time.monotonic()
-        if self.store.execution_set_progress(self.worker_id, run.execution.id, finished, total, None):
+        if self.source.progress(run.execution.id, finished, total, None):
             ex = run.execution
             run.execution = ex.evolve(
                 finished_operations=finished if finished is not None else ex.finished_operations,
                 total_operations=total if total is not None else ex.total_operations,
             )
 
-    def _complete(self, run: Running, step: Step) -> None:
+    def _complete(self, run: Running, outcome: Outcome) -> None:
         """Hand an outcome to the completer; the first outcome of an execution wins."""
         if run.finished.is_set():
             return
         run.finished.set()
-        self._outcomes.put((run, step))
+        self._outcomes.put((run, outcome))
 
     def _completer(self) -> None:
         while True:
             item = self._outcomes.get()
-            batch: list[tuple[Running, Step]] = []
+            batch: list[tuple[Running, Outcome]] = []
             stop = item is None
             if item is not None:
                 batch.append(item)
@@ -377,7 +384,7 @@ class Worker:
             if stop:
                 return
 
-    def _write_outcomes(self, batch: list[tuple[Running, Step]]) -> None:
+    def _write_outcomes(self, batch: list[tuple[Running, Outcome]]) -> None:
         """Record finished work. Through a database outage it keeps trying until the worker stops:
         nobody can reap a lease while the database is away, and the store applies an outcome only
         while this worker still holds the execution, so a late write is never a wrong one, while
@@ -386,11 +393,7 @@ class Worker:
         while True:
             attempt += 1
             try:
-                self.store.execution_finish(
-                    [(run.execution.id, self.worker_id, step) for run, step in batch],
-                    now=self.clock.now(),
-                    held={run.execution.id: run.execution for run, _ in batch},
-                )
+                self.source.finish([(run.execution, outcome) for run, outcome in batch])
                 break
             except DatabaseUnavailable as exc:
                 if self._halt.is_set():
@@ -432,21 +435,14 @@ class Worker:
         """Pick up cancel/pause requests and enforce timeouts between heartbeats."""
         runs = self._active_runs()
         if runs:
-            current = self.store.execution_holders([r.execution.id for r in runs])
-            self._react(runs, {
-                i: st for i, (st, holder) in current.items() if holder == self.worker_id and st in HELD
-            })  # fmt: skip
+            self._react(runs, self.source.watch([r.execution.id for r in runs]))
 
     def beat(self) -> None:
-        """Extend leases, pick up cancel/pause requests, enforce timeouts."""
+        """Extend leases (and say this worker is alive), pick up requests, enforce timeouts."""
         runs = self._active_runs()
-        if not runs:
-            return
-        lease_until = self.clock.now() + timedelta(seconds=self.settings.lease_seconds)
-        current = self.store.execution_heartbeat(
-            self.worker_id, [r.execution.id for r in runs], lease_until=lease_until
-        )
-        self._react(runs, current)
+        current = self.source.heartbeat([r.execution.id for r in runs])
+        if runs:
+            self._react(runs, current)
 
     def _react(self, runs: list[Running], current: dict[str, Status]) -> None:
         now = time.monotonic()
@@ -464,12 +460,10 @@ class Worker:
                 if not isolated:
                     # A thread cannot be stopped: record the timeout now; whatever the handler
                     # returns later is discarded because the execution is no longer held.
-                    self._complete(run, _fail(self.clock, _timeout_error(run)))
+                    self._complete(run, Outcome.failed(_timeout_error(run)))
             if not isolated and (run.lost or run.request == "kill"):
                 # Inline code cannot be killed: it is released now and its later reports are dropped.
-                self._complete(
-                    run, lambda ex: states.transition(ex, states.ConfirmCancelled(self.clock.now()))
-                )
+                self._complete(run, Outcome(Ending.CANCELLED))
 
 
 _REQUESTS = {
@@ -480,42 +474,14 @@ _REQUESTS = {
 }
 
 
-def _with_progress(ctx: Context, step: Step) -> Step:
-    """Fold the handler's last reported progress and state into its final write."""
-
+def _with_progress(ctx: Context, outcome: Outcome) -> Outcome:
+    """The handler's last reported progress, kept with its outcome."""
     if ctx.finished_operations is None and ctx.total_operations is None and not ctx.state:
-        return step  # nothing to fold in (the common case for short handlers)
-
-    def final(ex: Execution) -> Execution:
-        finished, total = ctx.finished_operations, ctx.total_operations
-        ex = ex.evolve(
-            finished_operations=finished if finished is not None else ex.finished_operations,
-            total_operations=total if total is not None else ex.total_operations,
-            state=ctx.state or ex.state,
-        )
-        return step(ex)
-
-    return final
-
-
-def _succeed(clock: Clock, result: Any) -> Step:
-    """A handler that returns after a cancel request was made honoured it: the execution is cancelled."""
-
-    def step(ex: Execution) -> Execution:
-        if ex.status in states.CANCELLING_STATES:
-            return states.transition(ex, states.ConfirmCancelled(clock.now()))
-        return states.transition(ex, states.Succeed(clock.now(), result))
-
-    return step
-
-
-def _fail(clock: Clock, error: ErrorInfo, *, retryable: bool = True, state: Any = None) -> Step:
-    def step(ex: Execution) -> Execution:
-        if state:
-            ex = ex.evolve(state=state)
-        return states.transition(ex, states.Fail(clock.now(), error, retryable))
-
-    return step
+        return outcome
+    return replace(
+        outcome, finished_operations=ctx.finished_operations, total_operations=ctx.total_operations,
+        state=outcome.state or ctx.state,
+    )  # fmt: skip
 
 
 def _timeout_error(run: Running) -> ErrorInfo:

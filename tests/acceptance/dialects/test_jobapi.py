@@ -70,7 +70,9 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     service = ExecutionService(store, registry)
     api = create_app(service, schedule_service=ScheduleService(service))
     loop = BackgroundLoop(service, interval=0.05)
-    worker = Worker(store, registry, WorkerSettings(concurrency=2, lease_seconds=5, poll_interval=0.02))
+    worker = Worker.on_store(
+        store, registry, WorkerSettings(concurrency=2, lease_seconds=5, poll_interval=0.02)
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
