@@ -16,6 +16,7 @@ from conveyor.api import create_app
 from conveyor.core.executions import ExecutionService
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
+from tests.databases import sqlite_copy
 
 from .support import LiveServer, serve
 
@@ -60,7 +61,7 @@ def catalog() -> App:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(f"sqlite:///{tmp_path}/t.db")
+    s = SQLiteStore(sqlite_copy(tmp_path / "t.db"))
     yield s
     s.close()
 

@@ -27,6 +27,7 @@ from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ErrorInfo, Execution, ExecutionFilter, Status
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
+from tests.databases import sqlite_copy
 
 WORKER = "test-worker"
 START_DEADLINE = 10.0
@@ -178,7 +179,7 @@ def wait_until(condition: Callable[[], bool], deadline: float = 10.0, what: str 
 
 @contextmanager
 def live_server(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Live]:
-    store = SQLiteStore(f"sqlite:///{tmp_path}/t.db")
+    store = SQLiteStore(sqlite_copy(tmp_path / "t.db"))
     service = ExecutionService(store, make_app())
     log = RequestLog(create_app(service, auth_mode=auth_mode, stream_poll_interval=0.05))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

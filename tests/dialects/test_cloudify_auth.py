@@ -15,6 +15,7 @@ from conveyor.core.executions import ExecutionService
 from conveyor.core.model import Role
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
+from tests.databases import sqlite_copy
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Starlette's test client asks for httpx2; httpx still works
@@ -29,7 +30,7 @@ def basic(user: str, password: str) -> dict[str, str]:
 
 @pytest.fixture(params=["open", "required"])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, TestClient, str]]:
-    store = SQLiteStore(f"sqlite:///{tmp_path}/auth.db")
+    store = SQLiteStore(sqlite_copy(tmp_path / "auth.db"))
     service = ExecutionService(store, App("auth-tests"))
     api = create_app(service, auth_mode=request.param)
     secret = create_token(service, "viewer", Role.VIEWER)[1]

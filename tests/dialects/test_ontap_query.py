@@ -29,6 +29,7 @@ from conveyor.dialects.ontap.query import (
 from conveyor.dialects.ontap.routes import count, scan
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
+from tests.databases import sqlite_copy
 
 RECORD: dict[str, Any] = {
     "uuid": "u1",
@@ -173,7 +174,7 @@ def service(tmp_path: Path) -> Iterator[ExecutionService]:
     @app.workflow("w.b")
     def b(ctx: Any, params: dict[str, Any]) -> None: ...
 
-    store = SQLiteStore(f"sqlite:///{tmp_path}/q.db")
+    store = SQLiteStore(sqlite_copy(tmp_path / "q.db"))
     yield ExecutionService(store, app, clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)))
     store.close()
 

@@ -27,6 +27,7 @@ from conveyor.dialects.jelastic.wire import INTERNAL_ERROR
 from conveyor.dialects.ontap.query import QUERY_FIELDS
 from conveyor.store.sqlite import SQLiteStore
 from tests.api.conftest import TestClient, make_catalog
+from tests.databases import sqlite_copy
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 #: Any text a URL can carry (no lone surrogates) but NUL, which the door refuses for every route alike.
@@ -36,7 +37,7 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     path: Path = tmp_path_factory.mktemp("fuzz")
-    store = SQLiteStore(f"sqlite:///{path}/fuzz.db")
+    store = SQLiteStore(sqlite_copy(path / "fuzz.db"))
     service = ExecutionService(store, make_catalog())
     for n in range(5):
         service.start(StartRequest("demo.count", parameters={"n": n}, queue=True))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from conveyor.store import migrate, schema
 from conveyor.store.postgres import PostgresStore
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
-from tests.databases import STORES, pg_schema
+from tests.databases import STORES, pg_schema, sqlite_copy
 
 from .support import T0
 
@@ -31,20 +30,10 @@ def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One database upgraded to head, copied for each test (migrating each time is slow)."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    migrate.upgrade(f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture
-def store_url(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+def store_url(store_kind: str, tmp_path: Path) -> Iterator[str]:
     if store_kind == "sqlite":
-        path = tmp_path / "t.db"
-        shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
-        yield f"sqlite:///{path}"
+        yield sqlite_copy(tmp_path / "t.db")
         return
     with pg_schema() as url:
         yield url

@@ -24,6 +24,7 @@ from conveyor.core.executions import ExecutionService, StartRequest
 from conveyor.core.model import ErrorInfo, Execution, Status
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
+from tests.databases import sqlite_copy
 
 with warnings.catch_warnings():
     # Starlette asks for `httpx2`; the project pins httpx, which the test client still supports.
@@ -64,7 +65,7 @@ def make_catalog() -> App:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(f"sqlite:///{tmp_path}/t.db")
+    s = SQLiteStore(sqlite_copy(tmp_path / "t.db"))
     yield s
     s.close()
 

@@ -40,6 +40,7 @@ from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.runner import Worker, WorkerSettings
 from tests.acceptance.dialects.cloudify_workflows import app as workflows
+from tests.databases import sqlite_copy
 from tests.helpers import wait_until
 
 END = ("terminated", "failed", "cancelled")
@@ -75,7 +76,7 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    store = SQLiteStore(f"sqlite:///{tmp_path}/cloudify.db")
+    store = SQLiteStore(sqlite_copy(tmp_path / "cloudify.db"))
     service = ExecutionService(store, workflows, settings=ServiceSettings(implicit_targets=False))
     targets = TargetService(store, service.clock)
     groups = ExecutionGroupService(service, targets)

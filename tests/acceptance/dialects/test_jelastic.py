@@ -35,6 +35,7 @@ from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 from conveyor.worker.runner import Worker, WorkerSettings
+from tests.databases import sqlite_copy
 
 T = TypeVar("T")
 
@@ -94,7 +95,7 @@ class Live:
 
 @contextmanager
 def live_server(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Live]:
-    store = SQLiteStore(f"sqlite:///{tmp_path}/jelastic.db")
+    store = SQLiteStore(sqlite_copy(tmp_path / "jelastic.db"))
     registry = make_app()
     service = ExecutionService(store, registry, settings=ServiceSettings(implicit_targets=False))
     schedules = ScheduleService(service)

@@ -29,6 +29,7 @@ from conveyor.scheduler.loop import BackgroundLoop
 from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.registry import App
 from conveyor.worker.runner import Worker, WorkerSettings
+from tests.databases import sqlite_copy
 
 T = TypeVar("T")
 
@@ -65,7 +66,7 @@ def wait_for(probe: Callable[[], T], timeout: float = 10.0, what: str = "conditi
 
 @contextmanager
 def live_server(tmp_path: Path) -> Iterator[str]:
-    store = SQLiteStore(f"sqlite:///{tmp_path}/jobs.db")
+    store = SQLiteStore(sqlite_copy(tmp_path / "jobs.db"))
     registry = make_app()
     service = ExecutionService(store, registry)
     api = create_app(service, schedule_service=ScheduleService(service))

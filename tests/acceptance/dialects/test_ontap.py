@@ -36,6 +36,7 @@ from conveyor.store.sqlite import SQLiteStore
 from conveyor.worker.context import Context
 from conveyor.worker.registry import App
 from conveyor.worker.runner import Worker, WorkerSettings
+from tests.databases import sqlite_copy
 from tests.helpers import wait_until
 
 #: Gates the "demo.gate" workflow waits on, by name: a test opens one to let its jobs finish.
@@ -144,7 +145,7 @@ class Server:
 @contextmanager
 def running(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Server]:
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-    store = SQLiteStore(f"sqlite:///{tmp_path}/ontap.db")
+    store = SQLiteStore(sqlite_copy(tmp_path / "ontap.db"))
     workflows = make_workflows()
     service = ExecutionService(store, workflows, clock=clock)
     app = create_app(service, auth_mode=auth_mode)
