@@ -225,7 +225,7 @@ class PostgresDialect:
                     conn.execute(QUERIES["pg_listen_work"])
                     self._work.set()  # anything that arrived while we were not listening
                     while not self._closed.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        for _ in conn.notifies(timeout=0.25, stop_after=1):
                             self._work.set()
             except psycopg.Error:
                 log.warning("lost the LISTEN connection; polling until it is back", exc_info=True)

@@ -82,7 +82,9 @@ def env(tmp_path: Path) -> Iterator[Env]:
     groups = ExecutionGroupService(service, targets)
     api = create_app(service, auth_mode="required")
     secrets = {role: create_token(service, f"cfy-{role}", role)[1] for role in Role}
-    worker = Worker(store, workflows, WorkerSettings(concurrency=8, lease_seconds=5, poll_interval=0.02))
+    worker = Worker.on_store(
+        store, workflows, WorkerSettings(concurrency=8, lease_seconds=5, poll_interval=0.02)
+    )
     loop = BackgroundLoop(service, interval=0.05)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

@@ -101,7 +101,9 @@ def live_server(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Live]:
     schedules = ScheduleService(service)
     api = create_app(service, auth_mode=auth_mode, schedule_service=schedules)
     loop = BackgroundLoop(service, schedules=schedules, interval=0.05)
-    worker = Worker(store, registry, WorkerSettings(concurrency=4, lease_seconds=5, poll_interval=0.02))
+    worker = Worker.on_store(
+        store, registry, WorkerSettings(concurrency=4, lease_seconds=5, poll_interval=0.02)
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

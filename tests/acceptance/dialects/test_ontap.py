@@ -150,7 +150,7 @@ def running(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Server]:
     service = ExecutionService(store, workflows, clock=clock)
     app = create_app(service, auth_mode=auth_mode)
     log = RequestLog(app)
-    worker = Worker(
+    worker = Worker.on_store(
         store,
         workflows,
         # Leases far longer than any clock.advance() here, so moving time never reaps a running job.
