@@ -31,6 +31,7 @@ log = logging.getLogger("conveyor")
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter on every start
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # an HTTP worker's every request otherwise
 
 
 @dataclass
@@ -98,6 +99,7 @@ def serve(settings: Settings) -> None:
         database_kind=_database_kind(settings.database_url),
         schedule_service=schedules,
         max_body_bytes=settings.max_body_bytes,
+        lease_seconds=settings.lease_seconds,
     )
     loop = BackgroundLoop(rt.service, schedules=schedules, interval=settings.tick_interval)
     worker = rt.worker() if settings.run_worker and rt.app.workflows else None
@@ -144,14 +146,44 @@ def serve(settings: Settings) -> None:
 
 
 def run_worker(settings: Settings) -> None:
-    """A worker process: claims and runs executions of the loaded workflows until SIGTERM/SIGINT."""
+    """A worker process on the database: runs the loaded workflows until SIGTERM/SIGINT."""
     _configure_logging()
     rt = build(settings)
-    if not rt.app.workflows:
+    _need_workflows(rt.app)
+    try:
+        _run_until_signalled(rt.worker())
+    finally:
+        rt.store.close()
+    sys.exit(0)
+
+
+def run_http_worker(settings: Settings, url: str, token: str | None) -> None:
+    """A worker process on a server's worker protocol: no database access at all."""
+    from conveyor.client import Client
+    from conveyor.worker.remote import CLAIM_WAIT_SECONDS, RemoteSource
+
+    _configure_logging()
+    app = load_apps(list(settings.apps)) if settings.apps else App()
+    _need_workflows(app)
+    s = settings
+    with Client(url, token, timeout=CLAIM_WAIT_SECONDS + 15) as client:
+        worker = Worker(
+            RemoteSource(client), app,
+            WorkerSettings(concurrency=s.concurrency, queues=s.queues, lease_seconds=s.lease_seconds),
+            transport="http",
+        )  # fmt: skip
+        _run_until_signalled(worker)
+    sys.exit(0)
+
+
+def _need_workflows(app: App) -> None:
+    if not app.workflows:
         raise SystemExit(
             "error: no workflows loaded; pass --app module (a module that defines a conveyor.App)"
         )
-    worker = rt.worker()
+
+
+def _run_until_signalled(worker: Worker) -> None:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -160,13 +192,11 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     worker.start()
-    print(f"worker {worker.worker_id} running {', '.join(sorted(rt.app.workflows))}", flush=True)
+    print(f"worker {worker.worker_id} running {', '.join(sorted(worker.app.workflows))}", flush=True)
     try:
         stop.wait()
     finally:
         worker.stop()
-        rt.store.close()
-    sys.exit(0)
 
 
 def create_token(settings: Settings, name: str, role: str) -> str:

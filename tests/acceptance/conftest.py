@@ -50,8 +50,10 @@ class System:
         self.procs.append(proc)
         return proc
 
-    def server(self, *extra: str, worker: bool = False) -> tuple[subprocess.Popen[bytes], str]:
-        port = free_port()
+    def server(
+        self, *extra: str, worker: bool = False, port: int | None = None
+    ) -> tuple[subprocess.Popen[bytes], str]:
+        port = port or free_port()
         args = [
             "serve",
             "--host",
@@ -81,6 +83,10 @@ class System:
 
     def worker(self, *extra: str) -> subprocess.Popen[bytes]:
         return self._spawn(["worker", "--database", self.database_url, "--app", APP, *extra], "worker")
+
+    def http_worker(self, url: str, *extra: str) -> subprocess.Popen[bytes]:
+        """A worker that reaches work only through the server at `url` (no database access)."""
+        return self._spawn(["worker", "--url", url, "--app", APP, *extra], "http-worker")
 
     def lines(self, kind: str) -> list[list[str]]:
         path = self.spool / f"{kind}.log"

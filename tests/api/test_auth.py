@@ -77,7 +77,7 @@ def test_admin_manages_tokens(
     assert created.status_code == 201
     assert set(created.json()) == {"id", "name", "role", "created_at", "token"}
     assert created.json()["role"] == "operator"
-    assert {t["name"] for t in listed} == {"admin-bot", "operator-bot", "viewer-bot", "ci"}
+    assert {t["name"] for t in listed} == {"admin-bot", "operator-bot", "viewer-bot", "worker-bot", "ci"}
     assert all(set(t) == {"id", "name", "role", "created_at"} for t in listed)
     assert works.status_code == 201 and works.json()["created_by"] == "ci"
     assert deleted.status_code == 204

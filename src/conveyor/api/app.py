@@ -22,6 +22,7 @@ from conveyor.api import (
     schedules,
     targets,
     tokens,
+    workers,
     workflows,
 )
 from conveyor.api.auth import AUTH_MODES, Authenticator
@@ -33,6 +34,7 @@ from conveyor.core.idempotency import IdempotencyService
 from conveyor.core.schedules import ScheduleService
 from conveyor.core.targets import TargetService
 from conveyor.core.tokens import TokenService
+from conveyor.core.workers import WorkerService
 from conveyor.dialects import cloudify, jelastic, ontap
 from conveyor.ui import router as ui_router
 
@@ -57,6 +59,7 @@ def create_app(
     stream_keepalive: float = 15.0,
     schedule_service: ScheduleService | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    lease_seconds: float = 30.0,
 ) -> FastAPI:
     """Build the API over `service`.
 
@@ -64,6 +67,7 @@ def create_app(
     that is sent is still checked) or "required" (every route but /health needs one).
     schedule_service: the ScheduleService `/schedules` uses; one over `service` when not given.
     max_body_bytes: the largest request body accepted (413 `payload_too_large` above it).
+    lease_seconds: how long an HTTP worker's claim lasts without a heartbeat.
     """
     if auth_mode not in AUTH_MODES:
         raise ValueError(f"auth_mode must be one of {AUTH_MODES}, not {auth_mode!r}")
@@ -86,6 +90,7 @@ def create_app(
     app.state.tokens = TokenService(service.store, service.clock)
     app.state.idempotency = IdempotencyService(service.store, service.clock)
     app.state.authenticator = Authenticator(app.state.tokens, auth_mode, ttl=token_cache_ttl)
+    app.state.workers = WorkerService(service.store, service.clock, lease_seconds=lease_seconds)
     app.state.version = version
     app.state.database_kind = database_kind
     app.state.stream_poll_interval = stream_poll_interval
@@ -94,7 +99,19 @@ def create_app(
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
     routers = [
         m.router
-        for m in (health, workflows, executions, actions, events, tokens, batch, schedules, targets, groups)
+        for m in (
+            health,
+            workflows,
+            executions,
+            actions,
+            events,
+            tokens,
+            batch,
+            schedules,
+            targets,
+            groups,
+            workers,
+        )
     ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

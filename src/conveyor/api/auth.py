@@ -2,7 +2,8 @@
 
 Secrets are random and stored only as a SHA-256 hash, so a copy of the
 database does not hand out access. Roles are ordered viewer < operator < admin
-and each route asks for the least role it needs (`require`). Lookups are cached
+and each route asks for the least role it needs (`require`); a worker token is
+outside that order and passes only the worker protocol's routes. Lookups are cached
 for a few seconds because every request authenticates and the hot path should
 not cost a database read; a token deleted through this server is forgotten at
 once, one deleted elsewhere within the cache's lifetime.
@@ -30,7 +31,8 @@ REQUIRED = "required"
 AUTH_MODES = (OPEN, REQUIRED)
 ANONYMOUS_NAME = "anonymous"
 
-_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+#: A worker token ranks below viewer: it may not even read; the worker routes admit it by name.
+_RANK = {Role.WORKER: -1, Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,17 @@ def require(role: Role) -> Callable[[Principal], Principal]:
     return check
 
 
+def require_worker(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """The worker protocol: a worker token, or an admin (who may do anything)."""
+    if principal.role not in (Role.WORKER, Role.ADMIN):
+        raise Forbidden(
+            f"{principal.name!r} has the {principal.role} role; the worker protocol needs a worker token",
+            {"role": str(principal.role), "required": str(Role.WORKER)},
+        )
+    return principal
+
+
+WorkerCaller = Annotated[Principal, Depends(require_worker)]
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

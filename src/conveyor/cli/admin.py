@@ -113,8 +113,21 @@ def worker(
     queue: Annotated[
         list[str] | None, typer.Option("--queue", "-q", help="Queue to take work from; repeatable.")
     ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Work through this server's worker protocol instead of the database."),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="CONVEYOR_TOKEN", help="With --url: a worker token.")
+    ] = None,
 ) -> None:
-    """Run a worker that claims and runs executions of the loaded workflows."""
+    """Run a worker that claims and runs executions of the loaded workflows.
+
+    On the database (--database), or through a server (--url, --token): then the worker needs no
+    database access, only the server's address and a token with the worker role.
+    """
+    if url is not None and database is not None:
+        fail("--url and --database are two ways to reach work: give one")
     settings = _settings(
         database_url=database,
         apps=tuple(app) if app else None,
@@ -123,7 +136,10 @@ def worker(
     )
     from conveyor import server
 
-    _run("cannot start the worker", server.run_worker, settings)
+    if url is not None:
+        _run("cannot start the worker", server.run_http_worker, settings, url, token)
+    else:
+        _run("cannot start the worker", server.run_worker, settings)
 
 
 @db_app.command("upgrade")

@@ -239,5 +239,37 @@ def token_delete(token_id: str) -> Call:
     return Call("DELETE", f"/tokens/{_seg(token_id)}")
 
 
+# --- the worker protocol (docs/workers.md) ---------------------------------------------------
+
+
+def worker_register(
+    name: str, host: str, queues: Sequence[str], workflows: Sequence[JSON], concurrency: int, version: str
+) -> Call:
+    body = {"name": name, "host": host, "queues": list(queues), "workflows": list(workflows),
+            "concurrency": concurrency, "version": version}  # fmt: skip
+    return Call("POST", "/workers", json=body)
+
+
+def worker_claim(worker_id: str, limit: int, wait: float) -> Call:
+    return Call("POST", f"/workers/{_seg(worker_id)}/claim", json={"limit": limit, "wait": wait})
+
+
+def worker_heartbeat(worker_id: str, execution_ids: Sequence[str]) -> Call:
+    return Call("POST", f"/workers/{_seg(worker_id)}/heartbeat", json={"executions": list(execution_ids)})
+
+
+def worker_reports(worker_id: str, reports: Sequence[JSON], idempotency_key: str | None) -> Call:
+    return Call("POST", f"/workers/{_seg(worker_id)}/reports", json={"reports": list(reports)},
+                headers=_idem(idempotency_key))  # fmt: skip
+
+
+def worker_deregister(worker_id: str) -> Call:
+    return Call("DELETE", f"/workers/{_seg(worker_id)}")
+
+
+def worker_list() -> Call:
+    return Call("GET", "/workers")
+
+
 def health() -> Call:
     return Call("GET", "/health")

@@ -66,6 +66,8 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
     VIEWER = "viewer"
+    #: A worker over HTTP: claims, heartbeats and reports on what it holds, and nothing else.
+    WORKER = "worker"
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,9 @@ class Workers:
     def worker_list(self) -> builtins.list[WorkerInfo]:
         return [_worker(r) for r in self.db.read("list_workers")]
 
+    def worker_holdings(self) -> dict[str, int]:
+        return {w: int(n) for w, n in self.db.read("held_by_worker")}
+
     def worker_forget_stopped(self, *, before: datetime) -> int:
         with self.db.tx() as conn:
             return int(self.db.run(conn, "delete_workers_stopped_before", (rows.ts(before),)).rowcount)

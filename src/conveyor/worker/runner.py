@@ -235,8 +235,8 @@ class Worker:
         self._pool.shutdown(wait=False, cancel_futures=True)
         try:
             self.source.deregister()
-        except Exception:  # the server or database may be gone: the record then reads "lost"
-            log.warning("could not deregister worker %s", self.worker_id, exc_info=True)
+        except Exception as exc:  # the server or database may be gone: the record then reads "lost"
+            log.warning("could not deregister worker %s: %s", self.worker_id, exc)
 
     def held(self) -> list[str]:
         with self._lock:

@@ -1,7 +1,7 @@
 """`AsyncClient(url, token)`: the resources over one shared connection pool, and the smallest two.
 
 Resources (`executions`, `workflows`, `tokens`, `schedules`, `targets`,
-`target_groups`, `execution_groups`) are small objects over one transport, so
+`target_groups`, `execution_groups`, `workers`) are small objects over one transport, so
 a program keeps one connection pool however it reaches the API. The request
 shapes come from `calls` and its siblings; the resources only send them and
 wrap the answers.
@@ -20,6 +20,7 @@ from conveyor.client._async.groups import AsyncExecutionGroups
 from conveyor.client._async.http import AsyncHTTP
 from conveyor.client._async.schedules import AsyncSchedules
 from conveyor.client._async.targets import AsyncTargetGroups, AsyncTargets
+from conveyor.client._async.workers import AsyncWorkers
 from conveyor.client.calls import BatchCallSpec
 from conveyor.client.calls import batch as batch_call
 from conveyor.client.http import DEFAULT_TIMEOUT
@@ -82,6 +83,7 @@ class AsyncClient:
         self.targets = AsyncTargets(self._http)
         self.target_groups = AsyncTargetGroups(self._http)
         self.execution_groups = AsyncExecutionGroups(self._http, self.executions)
+        self.workers = AsyncWorkers(self._http)
 
     @property
     def url(self) -> str:

@@ -2,7 +2,7 @@
 """`Client(url, token)`: the resources over one shared connection pool, and the smallest two.
 
 Resources (`executions`, `workflows`, `tokens`, `schedules`, `targets`,
-`target_groups`, `execution_groups`) are small objects over one transport, so
+`target_groups`, `execution_groups`, `workers`) are small objects over one transport, so
 a program keeps one connection pool however it reaches the API. The request
 shapes come from `calls` and its siblings; the resources only send them and
 wrap the answers.
@@ -21,6 +21,7 @@ from conveyor.client._sync.groups import ExecutionGroups
 from conveyor.client._sync.http import SyncHTTP
 from conveyor.client._sync.schedules import Schedules
 from conveyor.client._sync.targets import TargetGroups, Targets
+from conveyor.client._sync.workers import Workers
 from conveyor.client.calls import BatchCallSpec
 from conveyor.client.calls import batch as batch_call
 from conveyor.client.http import DEFAULT_TIMEOUT
@@ -83,6 +84,7 @@ class Client:
         self.targets = Targets(self._http)
         self.target_groups = TargetGroups(self._http)
         self.execution_groups = ExecutionGroups(self._http, self.executions)
+        self.workers = Workers(self._http)
 
     @property
     def url(self) -> str:

@@ -29,3 +29,8 @@ FROM workers ORDER BY started_at DESC, id
 
 -- name: delete_workers_stopped_before
 DELETE FROM workers WHERE stopped_at IS NOT NULL AND stopped_at < ?
+
+-- name: held_by_worker
+-- How many executions each worker holds (held rows all have a lease: ix_executions_lease).
+SELECT worker_id, COUNT(*) FROM executions
+WHERE lease_expires_at IS NOT NULL AND status IN {held} AND worker_id IS NOT NULL GROUP BY worker_id

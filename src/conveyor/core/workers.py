@@ -1,0 +1,126 @@
+"""The worker protocol on the server's side: what a worker that does not open the database asks for.
+
+An HTTP worker registers (its queues and the workflows it serves, with their
+parameter schemas), claims executions of its queues, renews the leases of what
+it holds in one heartbeat, and reports progress, messages and outcomes. It acts
+only as the holder of its executions: the store applies a report only while the
+execution is still held by that worker, so a late or repeated report (a retry
+after a timeout) changes nothing. Leases run out for a worker that vanished,
+exactly as for a database worker.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from conveyor.core.clock import Clock, SystemClock
+from conveyor.core.errors import Conflict, NotFound
+from conveyor.core.ids import new_id
+from conveyor.core.model import Event, Execution, Status, WorkerInfo, WorkflowInfo
+from conveyor.core.outcomes import Outcome
+from conveyor.core.ports import Store
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerView:
+    """A worker as operators see it: its record, what it holds now, and whether it is alive."""
+
+    worker: WorkerInfo
+    holding: int
+    alive: bool
+
+
+class WorkerService:
+    def __init__(self, store: Store, clock: Clock | None = None, *, lease_seconds: float = 30.0) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.lease_seconds = lease_seconds
+
+    def register(
+        self,
+        name: str,
+        host: str,
+        queues: Sequence[str],
+        workflows: Sequence[WorkflowInfo],
+        *,
+        concurrency: int,
+        version: str = "",
+        labels: dict[str, str] | None = None,
+        transport: str = "http",
+    ) -> WorkerInfo:
+        now = self.clock.now()
+        me = WorkerInfo(
+            id=f"{name}-{new_id()}", name=name, host=host, queues=tuple(queues),
+            workflows=tuple(sorted(w.name for w in workflows)), concurrency=concurrency, transport=transport,
+            started_at=now, last_seen_at=now, version=version, labels=dict(labels or {}),
+        )  # fmt: skip
+        if workflows:
+            self.store.workflow_upsert(workflows)
+        self.store.worker_register(me)
+        return me
+
+    def running(self, worker_id: str) -> WorkerInfo:
+        """The worker, if it is registered and has not left."""
+        me = self.store.worker_get(worker_id)
+        if me is None:
+            raise NotFound("worker", worker_id)
+        if me.stopped_at is not None:
+            raise Conflict(f"worker {worker_id} has deregistered; register again", {"worker_id": worker_id})
+        return me
+
+    def claim(self, worker_id: str, limit: int) -> builtins.list[Execution]:
+        me = self.running(worker_id)
+        if not self.store.execution_has_pending(me.queues):
+            return []
+        now = self.clock.now()
+        lease = now + timedelta(seconds=self.lease_seconds)
+        return self.store.execution_claim(worker_id, me.queues, limit, now=now, lease_until=lease)
+
+    def heartbeat(self, worker_id: str, execution_ids: Sequence[str]) -> dict[str, Status]:
+        """Renew the leases of what the worker still holds; what is missing is no longer its own."""
+        now = self.clock.now()
+        if not self.store.worker_seen(worker_id, now=now):
+            self.running(worker_id)  # raises: unknown, or deregistered
+        if not execution_ids:
+            return {}
+        lease = now + timedelta(seconds=self.lease_seconds)
+        return self.store.execution_heartbeat(worker_id, execution_ids, lease_until=lease)
+
+    def finish(
+        self, worker_id: str, outcomes: Sequence[tuple[str, Outcome]]
+    ) -> builtins.list[Execution | None]:
+        """Record outcomes; None for an execution the worker no longer holds (nothing is written)."""
+        now = self.clock.now()
+        return self.store.execution_finish([(i, worker_id, o.step(now)) for i, o in outcomes], now=now)
+
+    def progress(
+        self, worker_id: str, execution_id: str, finished: int | None, total: int | None, state: Any
+    ) -> bool:
+        return self.store.execution_set_progress(worker_id, execution_id, finished, total, state)
+
+    def message(self, worker_id: str, execution_id: str, text: str, level: str, kind: str) -> bool:
+        """A message from the execution's holder; False (and nothing recorded) from anyone else."""
+        held = self.store.execution_holders([execution_id]).get(execution_id)
+        if held is None or held[1] != worker_id:
+            return False
+        self.store.event_add([Event(execution_id, kind, self.clock.now(), text, level)])
+        return True
+
+    def deregister(self, worker_id: str) -> None:
+        found = self.store.worker_get(worker_id)
+        if found is None:
+            raise NotFound("worker", worker_id)
+        self.store.worker_stopped(worker_id, now=self.clock.now())
+
+    def list(self) -> builtins.list[WorkerView]:
+        """Every worker that has not been forgotten, newest first; alive = heard from within a lease."""
+        now = self.clock.now()
+        holdings = self.store.worker_holdings()
+        return [
+            WorkerView(w, holdings.get(w.id, 0), w.alive(now, within=self.lease_seconds))
+            for w in self.store.worker_list()
+        ]
