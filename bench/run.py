@@ -29,6 +29,7 @@ from bench.support import PG_URL, ROOT
 #: (scenario, figure) -> (raw figure it is bounded by, what the fraction means)
 LIMITS = {
     ("throughput", "drain_per_s"): "batched_100_per_s",
+    ("http", "drain_per_s"): "batched_100_per_s",
     ("claim", "claim_complete_b1_per_s"): "one_at_a_time_per_s",
     ("claim", "claim_complete_b100_per_s"): "batched_100_per_s",
 }
@@ -82,7 +83,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stores", default="sqlite,postgres")
-    p.add_argument("--scenarios", default="raw,throughput,latency,claim,startup,scale")
+    p.add_argument("--scenarios", default="raw,throughput,http,latency,claim,startup,scale")
     p.add_argument("-n", type=int, default=20_000, help="executions in the throughput and scale scenarios")
     p.add_argument("--workers", type=int, default=2, help="worker processes in the throughput scenario")
     p.add_argument("--concurrency", type=int, default=None, help="per worker (default: the worker's default)")
@@ -106,6 +107,8 @@ def main() -> None:
                     res[scenario] = raw(kind, tmp, raw_jobs)
                 elif scenario == "throughput":
                     res[scenario] = scenarios.throughput(kind, tmp, args.n, args.workers, args.concurrency)
+                elif scenario == "http":
+                    res[scenario] = scenarios.http_throughput(kind, tmp, args.n, args.workers)
                 elif scenario == "latency":
                     res[scenario] = scenarios.latency(kind, tmp, args.samples)
                 elif scenario == "claim":

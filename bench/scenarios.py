@@ -6,6 +6,8 @@
   time over HTTP and waits for it; start->done is ended_at - created_at as the server recorded them;
 - claim: the table holds 1,000,000 executions; one process claims and completes B at a time straight
   on the store, as a worker does; then the kept counts are read, and one count by status is made;
+- http: the throughput scenario with workers that reach work over HTTP (`conveyor worker --url`)
+  through one `conveyor serve --no-worker`, instead of opening the database;
 - startup: seconds from starting `conveyor worker` to its first claim of a waiting execution;
 - scale: the drain and the first page of a list, on tables of 10 k and 1 M finished executions
   (10 M with --full); each figure also as a ratio to the smallest table.
@@ -59,6 +61,42 @@ def throughput(kind: str, tmp: Path, n: int, workers: int, concurrency: int | No
         start_rate, drain = _drain(url, n, workers, concurrency, tmp / f"worker-{kind}.log")
     return {"n": n, "workers": workers, "concurrency": concurrency or "default", "start_per_s": start_rate,
             "drain_per_s": drain}  # fmt: skip
+
+
+def http_throughput(kind: str, tmp: Path, n: int, workers: int) -> dict[str, Any]:
+    with database(kind, tmp) as url:
+        port = free_port()
+        server = spawn(["serve", "--port", str(port), "--database", url, "--app", APP, "--no-worker"],
+                       dict(os.environ), tmp / "serve-http.log")  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for_server(base)
+            rt = runtime(url)
+            since = datetime.now(UTC) - timedelta(seconds=1)
+            for i in range(0, n, 1000):
+                rt.service.start_many([StartRequest("bench.noop") for _ in range(min(1000, n - i))])
+            procs = [spawn(["worker", "--url", base, "--app", APP], dict(os.environ), tmp / "http-worker.log")
+                     for _ in range(workers)]  # fmt: skip
+            try:
+                flt = ExecutionFilter(statuses=(Status.SUCCEEDED,), created_after=since)
+                wait_until(lambda: rt.service.count(flt) >= n, f"{n} executions finishing over HTTP")
+            finally:
+                stop(procs)
+            drain = n / span(rt, "started_at", "ended_at", since=since)
+            rt.store.close()
+        finally:
+            stop([server])
+    return {"n": n, "workers": workers, "drain_per_s": drain}
+
+
+def _wait_for_server(base: str) -> None:
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, "the server answering", timeout=60, every=0.05)
 
 
 def latency(kind: str, tmp: Path, samples: int) -> dict[str, Any]:
