@@ -8,6 +8,8 @@ from pathlib import Path
 
 from typer.testing import Result
 
+from conveyor.client import Client
+
 from tests.client.live import Live, free_port
 
 Cli = Callable[..., Result]
@@ -220,3 +222,13 @@ def test_an_unreachable_server_is_named() -> None:
     result = CliRunner().invoke(app, ["--url", url, "list"])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: Cannot connect to the Conveyor server at {url}")
+
+
+def test_workers_lists_a_registered_worker_and_whether_it_is_alive(cli: Cli, live: Live) -> None:
+    with Client(live.url) as client:
+        me = client.workers.register("box", queues=["io"], concurrency=2)["id"]
+    result = cli("workers")
+    assert result.exit_code == 0, result.output
+    assert "alive" in result.stdout and "io" in result.stdout
+    (doc,) = json.loads(cli("workers", "--json").stdout)
+    assert (doc["id"], doc["state"], doc["queues"], doc["holding"]) == (me, "alive", ["io"], 0)

@@ -17,18 +17,13 @@ from conveyor.cli import output
 from conveyor.cli.options import JsonFlag
 from conveyor.cli.output import fail, note, print_json
 from conveyor.cli.state import api_command, state_of, wants_json
+from conveyor.core.model import Role
 
 
 class AuthMode(StrEnum):
     auto = "auto"
     required = "required"
     open = "open"
-
-
-class RoleName(StrEnum):
-    admin = "admin"
-    operator = "operator"
-    viewer = "viewer"
 
 
 DatabaseOpt = Annotated[
@@ -170,7 +165,7 @@ def db_current(database: DatabaseOpt = None) -> None:
 @token_app.command("create")
 def token_create(
     ctx: typer.Context,
-    role: Annotated[RoleName, typer.Option("--role", "-r", help="What the token may do.")],
+    role: Annotated[Role, typer.Option("--role", "-r", help="What the token may do.")],
     name: Annotated[str, typer.Option("--name", "-n", help="Who or what the token is for.")],
     database: DatabaseOpt = None,
     as_json: JsonFlag = False,
@@ -211,8 +206,26 @@ def token_delete(ctx: typer.Context, token_id: Annotated[str, typer.Argument(met
     note(f"deleted token {token_id}")
 
 
+@api_command
+def workers(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List workers: where they run, what they serve, what they hold, and whether they are alive."""
+    with state_of(ctx).client() as client:
+        found = client.workers.list()
+    if wants_json(ctx, as_json):
+        print_json(found)
+        return
+    table = output.list_table(("id", "state", "transport", "queues", "holding", "concurrency", "last seen"))
+    for w in found:
+        table.add_row(
+            w["id"], output.status_text(w["state"]), w["transport"], ",".join(w["queues"]), str(w["holding"]),
+            str(w["concurrency"]), output.when(w["last_seen_at"]),
+        )  # fmt: skip
+    output.out().print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(worker)
+    app.command()(workers)
     app.add_typer(db_app, name="db")
     app.add_typer(token_app, name="token")
