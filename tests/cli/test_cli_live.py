@@ -9,7 +9,6 @@ from pathlib import Path
 from typer.testing import Result
 
 from conveyor.client import Client
-
 from tests.client.live import Live, free_port
 
 Cli = Callable[..., Result]
