@@ -231,3 +231,19 @@ def test_workers_lists_a_registered_worker_and_whether_it_is_alive(cli: Cli, liv
     assert "alive" in result.stdout and "io" in result.stdout
     (doc,) = json.loads(cli("workers", "--json").stdout)
     assert (doc["id"], doc["state"], doc["queues"], doc["holding"]) == (me, "alive", ["io"], 0)
+
+
+def test_queues_shows_what_waits_and_who_serves_it(cli: Cli, live: Live) -> None:
+    cli("start", "demo.count", "-p", "n=1")
+    with Client(live.url) as client:
+        me = client.workers.register("box", queues=["default"])["id"]
+    (doc,) = json.loads(cli("queues", "--json").stdout)
+    assert (doc["name"], doc["waiting"], doc["by_status"]["pending"], doc["workers"]) == (
+        "default",
+        1,
+        1,
+        [me],
+    )
+    assert doc["oldest_waiting_at"] is not None
+    result = cli("queues")
+    assert result.exit_code == 0 and "default" in result.stdout

@@ -36,7 +36,7 @@ from conveyor.api.schemas_workers import (
 from conveyor.api.serialize import execution_doc, iso
 from conveyor.core.model import ErrorInfo, WorkflowInfo
 from conveyor.core.outcomes import Ending, Outcome
-from conveyor.core.workers import WorkerService, WorkerView
+from conveyor.core.workers import WAITING_FOR_WORK, WorkerService, WorkerView
 
 router = APIRouter(tags=["workers"], responses=COMMON_ERRORS)
 
@@ -68,6 +68,18 @@ def register(body: RegisterBody, workers: Workers, _: WorkerCaller) -> Response:
 @router.get("/workers", response_model=WorkerList, summary="List workers: alive, lost or stopped")
 def list_workers(workers: Workers, _: Viewer) -> Response:
     return json_answer({"items": [_worker_doc(v) for v in workers.list()]})
+
+
+@router.get("/queues", summary="List queues: what waits, since when, and who serves it")
+def list_queues(workers: Workers, _: Viewer) -> Response:
+    return json_answer({"items": [
+        {
+            "name": q.name, "by_status": {str(s): n for s, n in q.by_status.items()},
+            "waiting": sum(n for s, n in q.by_status.items() if s in WAITING_FOR_WORK),
+            "oldest_waiting_at": iso(q.oldest_waiting_at), "workers": q.workers,
+        }
+        for q in workers.queues()
+    ]})  # fmt: skip
 
 
 @router.post("/workers/{worker_id}/claim", summary="Claim executions, waiting up to `wait` s for some")

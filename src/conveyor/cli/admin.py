@@ -223,9 +223,27 @@ def workers(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     output.out().print(table)
 
 
+@api_command
+def queues(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List queues: how many executions wait in each, since when, and which live workers serve it."""
+    with state_of(ctx).client() as client:
+        found = client.workers.queues()
+    if wants_json(ctx, as_json):
+        print_json(found)
+        return
+    table = output.list_table(("queue", "waiting", "running", "oldest waiting", "workers"))
+    for q in found:
+        table.add_row(
+            q["name"], str(q["waiting"]), str(q["by_status"].get("running", 0)),
+            output.when(q["oldest_waiting_at"]) if q["oldest_waiting_at"] else "-", str(len(q["workers"])),
+        )  # fmt: skip
+    output.out().print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(worker)
     app.command()(workers)
+    app.command()(queues)
     app.add_typer(db_app, name="db")
     app.add_typer(token_app, name="token")

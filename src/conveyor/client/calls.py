@@ -271,5 +271,9 @@ def worker_list() -> Call:
     return Call("GET", "/workers")
 
 
+def queue_list() -> Call:
+    return Call("GET", "/queues")
+
+
 def health() -> Call:
     return Call("GET", "/health")

@@ -67,6 +67,10 @@ class Store(Protocol):
         """How many executions each worker holds now, by worker id."""
         ...
 
+    def worker_oldest_waiting(self, queue: str, statuses: Sequence[Status]) -> datetime | None:
+        """When the oldest execution of `queue` in one of `statuses` was created (None: there is none)."""
+        ...
+
     def worker_forget_stopped(self, *, before: datetime) -> int:
         """Delete the records of workers that stopped before `before`; answers how many."""
         ...

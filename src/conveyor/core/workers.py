@@ -14,13 +14,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from conveyor.core.clock import Clock, SystemClock
 from conveyor.core.errors import Conflict, NotFound
 from conveyor.core.ids import new_id
-from conveyor.core.model import Event, Execution, Status, WorkerInfo, WorkflowInfo
+from conveyor.core.model import Event, Execution, ExecutionCounts, Status, WorkerInfo, WorkflowInfo
 from conveyor.core.outcomes import Outcome
 from conveyor.core.ports import Store
 
@@ -32,6 +32,21 @@ class WorkerView:
     worker: WorkerInfo
     holding: int
     alive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """A queue as operators see it: its executions by status, how long the oldest has waited for a
+    worker, and the live workers that serve it."""
+
+    name: str
+    by_status: dict[Status, int]
+    oldest_waiting_at: datetime | None
+    workers: builtins.list[str]
+
+
+#: Waiting for a worker (pending) or for a free slot (queued).
+WAITING_FOR_WORK = (Status.PENDING, Status.QUEUED)
 
 
 class WorkerService:
@@ -116,6 +131,21 @@ class WorkerService:
             raise NotFound("worker", worker_id)
         self.store.worker_stopped(worker_id, now=self.clock.now())
 
+    def queues(self) -> builtins.list[QueueView]:
+        """Every queue that has executions or a live worker, by name."""
+        counts = ExecutionCounts.of(self.store.execution_counts()).by_queue
+        serving: dict[str, builtins.list[str]] = {}
+        for view in self.list():
+            if view.alive:
+                for q in view.worker.queues:
+                    serving.setdefault(q, []).append(view.worker.id)
+        out = []
+        for name in sorted(set(counts) | set(serving)):
+            by_status = counts.get(name, {})
+            oldest = self.store.worker_oldest_waiting(name, WAITING_FOR_WORK) if _waiting(by_status) else None
+            out.append(QueueView(name, by_status, oldest, serving.get(name, [])))
+        return out
+
     def list(self) -> builtins.list[WorkerView]:
         """Every worker that has not been forgotten, newest first; alive = heard from within a lease."""
         now = self.clock.now()
@@ -124,3 +154,7 @@ class WorkerService:
             WorkerView(w, holdings.get(w.id, 0), w.alive(now, within=self.lease_seconds))
             for w in self.store.worker_list()
         ]
+
+
+def _waiting(by_status: dict[Status, int]) -> bool:
+    return any(by_status.get(s, 0) for s in WAITING_FOR_WORK)

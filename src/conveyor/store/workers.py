@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from conveyor.core.model import WorkerInfo
+from conveyor.core.model import Status, WorkerInfo
 from conveyor.store import rows
 from conveyor.store.db import Db
 
@@ -41,6 +41,11 @@ class Workers:
 
     def worker_holdings(self) -> dict[str, int]:
         return {w: int(n) for w, n in self.db.read("held_by_worker")}
+
+    def worker_oldest_waiting(self, queue: str, statuses: Sequence[Status]) -> datetime | None:
+        found = [self.db.read("oldest_waiting", (str(st), queue)) for st in statuses]
+        times = [rows.dt(r[0][0]) for r in found if r]
+        return min((t for t in times if t is not None), default=None)
 
     def worker_forget_stopped(self, *, before: datetime) -> int:
         with self.db.tx() as conn:

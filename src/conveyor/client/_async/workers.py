@@ -24,6 +24,11 @@ class AsyncWorkers:
         data = await self._http.send(calls.worker_list())
         return list(data.get("items") or [])
 
+    async def queues(self) -> builtins.list[JSON]:
+        """Every queue: executions by status, how many wait and since when, and the live workers on it."""
+        data = await self._http.send(calls.queue_list())
+        return list(data.get("items") or [])
+
     async def register(
         self,
         name: str,

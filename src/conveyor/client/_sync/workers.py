@@ -25,6 +25,11 @@ class Workers:
         data = self._http.send(calls.worker_list())
         return list(data.get("items") or [])
 
+    def queues(self) -> builtins.list[JSON]:
+        """Every queue: executions by status, how many wait and since when, and the live workers on it."""
+        data = self._http.send(calls.queue_list())
+        return list(data.get("items") or [])
+
     def register(
         self,
         name: str,

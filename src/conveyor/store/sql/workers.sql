@@ -34,3 +34,8 @@ DELETE FROM workers WHERE stopped_at IS NOT NULL AND stopped_at < ?
 -- How many executions each worker holds (held rows all have a lease: ix_executions_lease).
 SELECT worker_id, COUNT(*) FROM executions
 WHERE lease_expires_at IS NOT NULL AND status IN {held} AND worker_id IS NOT NULL GROUP BY worker_id
+
+-- name: oldest_waiting
+-- The oldest execution of a queue in one waiting status: ix_executions_status walked in id order
+-- (ids are UUIDv7, so in creation order) up to the first of that queue.
+SELECT created_at FROM executions WHERE status = ? AND queue = ? ORDER BY id LIMIT 1
