@@ -170,3 +170,20 @@ def test_other_tokens_cannot_speak_for_a_worker(
 ) -> None:
     caller = make_client("required", token=tokens[role])
     assert caller.post("/workers", json={"name": "sneaky"}).status_code == 403
+
+
+def test_a_resumed_execution_comes_back_with_the_state_it_paused_with(
+    worker: TestClient, operator: TestClient
+) -> None:
+    ex = operator.post("/executions", json=COUNT).json()["id"]
+    me = _register(worker)
+    worker.post(f"/workers/{me}/claim", json={"limit": 1})
+    assert operator.post(f"/executions/{ex}/pause").json()["status"] == "pausing"
+    assert worker.post(f"/workers/{me}/heartbeat", json={"executions": [ex]}).json()["executions"] == {
+        ex: "pausing"
+    }
+    (answer,) = _report(worker, me, {"execution_id": ex, "kind": "paused", "state": {"next": 3}})
+    assert answer["status"] == "paused"
+    operator.post(f"/executions/{ex}/resume")
+    (again,) = worker.post(f"/workers/{me}/claim", json={"limit": 1}).json()["items"]
+    assert (again["id"], again["state"]) == (ex, {"next": 3})

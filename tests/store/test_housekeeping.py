@@ -288,6 +288,6 @@ def test_tick_runs_every_duty(service: ExecutionService, store: Store, clock: Ma
     )  # not its holder
     clock.advance(LEASE + 61)
     done = service.tick()
-    assert set(done) == {"promoted", "reaped", "admitted", "deleted", "folded"}
+    assert set(done) == {"promoted", "reaped", "admitted", "deleted", "folded", "forgotten"}
     assert done["deleted"] == 1
     assert statuses(store, [due, lost, old]) == [S.PENDING, S.PENDING, None]

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Name = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:@-]+$")
+#: The worker id is the name and a UUID: short enough for the id columns.
+Name = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.:@-]+$")
 
 
 class WorkflowDeclared(BaseModel):

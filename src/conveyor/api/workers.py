@@ -88,7 +88,8 @@ async def claim(worker_id: str, body: ClaimBody, workers: Workers, _: WorkerCall
     while True:
         got = await anyio.to_thread.run_sync(workers.claim, worker_id, body.limit, limiter=CLAIM_THREADS)
         if got or time.monotonic() >= deadline:
-            return json_answer({"items": [execution_doc(e) for e in got]})
+            # With the checkpoint state a resumed or retried execution starts from.
+            return json_answer({"items": [{**execution_doc(e), "state": e.state} for e in got]})
         await asyncio.sleep(CLAIM_POLL_SECONDS)
 
 

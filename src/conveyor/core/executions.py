@@ -32,6 +32,8 @@ from conveyor.core.model import (
 from conveyor.core.ports import Store
 
 DEFAULT_RETENTION = 7 * 24 * 3600.0
+#: Days a worker that stopped stays in the list of workers.
+WORKER_MEMORY_DAYS = 1
 MAX_PAGE = 1000
 
 
@@ -260,6 +262,7 @@ class ExecutionService:
             "admitted": self.store.execution_admit_queued(now=now),
             "deleted": self.store.execution_delete_expired(now=now),
             "folded": self.store.execution_counts_fold(),
+            "forgotten": self.store.worker_forget_stopped(before=now - timedelta(days=WORKER_MEMORY_DAYS)),
         }
 
     def lease_until(self, seconds: float) -> datetime:

@@ -186,7 +186,7 @@ execution_groups = _by_id(
 workers = Table(  # every worker process that registered, until deleted (see core.model.WorkerInfo)
     "workers",
     metadata,
-    Column("id", String(100), primary_key=True),
+    Column("id", String(200), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("host", String(200), nullable=False),
     Column("queues", Text, nullable=False),

@@ -16,6 +16,7 @@ it in the background a few times a second, without blocking the writer.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +30,8 @@ from conveyor.store.dialect import Conn, WorkSignal
 from conveyor.store.sql import plain
 from conveyor.store.sqlbuild import placeholders
 from conveyor.store.sqlstore import SQLStore
+
+log = logging.getLogger("conveyor.store.sqlite")
 
 #: Seconds a write waits for another process's write lock before the call is unavailable.
 DEFAULT_TIMEOUT = 30.0
@@ -97,8 +100,12 @@ class SQLiteDialect:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
         try:
             while not self._closed.wait(CHECKPOINT_SECONDS):
-                with contextlib.suppress(sqlite3.OperationalError):  # busy: another process's turn
+                try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.OperationalError:  # busy: another process's turn
+                    continue
+                except Exception:  # never let the WAL grow without end because this thread died
+                    log.exception("WAL checkpoint failed; trying again")
         finally:
             conn.close()
 

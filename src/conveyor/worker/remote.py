@@ -5,15 +5,19 @@ no database access and nothing but the client's dependencies. What a database wo
 store call is one request here: a claim waits on the server for work (long poll), a heartbeat
 renews every lease the worker holds and brings back cancel and pause requests (which `watch`
 then answers from, without a request of its own), and outcomes go in batches, each batch under an
-Idempotency-Key made from its content, so a batch retried after a lost answer is recorded once.
+Idempotency-Key of its own that its retries reuse, so a batch retried after a lost answer is
+recorded once (and a later run of the same execution is not taken for a retry). Progress and
+messages are best effort: a handler never fails because one could not be sent.
 A server that cannot be reached, or answers 503, is an outage (DatabaseUnavailable): the worker
 keeps its results and tries again, as it does through a database outage.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
+import logging
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -25,9 +29,15 @@ from conveyor.core.model import ErrorInfo, Execution, Status, WorkerInfo, Workfl
 from conveyor.core.outcomes import Outcome
 
 T = TypeVar("T")
+log = logging.getLogger("conveyor.worker.remote")
 
-#: Longest a claim waits on the server for work; the worker's claim loop asks again after it.
-CLAIM_WAIT_SECONDS = 5.0
+#: Longest a claim waits on the server for work; the worker's claim loop asks again after it
+#: (and a stopping worker waits this long at most for the claim in flight).
+CLAIM_WAIT_SECONDS = 2.0
+#: The most a claim may ask for (docs/workers.md).
+CLAIM_LIMIT = 1000
+#: Longest error text the protocol takes (longer is cut, not refused).
+ERROR_TEXT = 100_000
 
 
 class RemoteSource:
@@ -36,6 +46,7 @@ class RemoteSource:
         self.worker_id = ""
         self._held: dict[str, Status] = {}  # the last heartbeat's answer
         self._lock = threading.Lock()
+        self._batch_keys: dict[frozenset[str], str] = {}  # outcome batches not yet recorded
 
     def register(self, me: WorkerInfo, workflows: Sequence[WorkflowInfo]) -> str:
         answer = self._call(lambda: self.client.workers.register(
@@ -47,7 +58,8 @@ class RemoteSource:
 
     def claim(self, limit: int, *, wait: float) -> list[Execution]:
         # The server waits for us (a long poll): no busy polling from here, however idle.
-        found = self._call(lambda: self.client.workers.claim(self.worker_id, limit, CLAIM_WAIT_SECONDS))
+        ask = min(limit, CLAIM_LIMIT)
+        found = self._call(lambda: self.client.workers.claim(self.worker_id, ask, CLAIM_WAIT_SECONDS))
         got = [_execution(doc) for doc in found]
         with self._lock:
             self._held.update((e.id, e.status) for e in got)
@@ -73,22 +85,30 @@ class RemoteSource:
 
     def finish(self, outcomes: Sequence[tuple[Execution, Outcome]]) -> None:
         reports = [_report(ex.id, o) for ex, o in outcomes]
-        ids = ",".join(sorted(ex.id for ex, _ in outcomes))
-        key = hashlib.sha256(f"{self.worker_id}|{ids}".encode()).hexdigest()
+        batch = frozenset(ex.id for ex, _ in outcomes)
+        key = self._batch_keys.setdefault(batch, uuid.uuid4().hex)  # the same for this batch's retries
         self._call(lambda: self.client.workers.report(self.worker_id, reports, idempotency_key=key))
+        self._batch_keys.pop(batch, None)
         with self._lock:
             for ex, _ in outcomes:
                 self._held.pop(ex.id, None)
 
     def progress(self, execution_id: str, finished: int | None, total: int | None, state: Any) -> bool:
         report = {"execution_id": execution_id, "kind": "progress", "finished_operations": finished,
-                  "total_operations": total, "state": state}  # fmt: skip
-        (answer,) = self._call(lambda: self.client.workers.report(self.worker_id, [report]))
+                  "total_operations": total, "state": _plain(state)}  # fmt: skip
+        try:
+            (answer,) = self.client.workers.report(self.worker_id, [report])
+        except Exception as exc:  # best effort: the final report carries the last progress anyway
+            log.warning("progress of %s not sent: %s", execution_id, exc)
+            return True
         return bool(answer["accepted"])
 
     def message(self, execution_id: str, text: str, level: str, kind: str) -> None:
-        report = {"execution_id": execution_id, "kind": "message", "text": text, "level": level}
-        self._call(lambda: self.client.workers.report(self.worker_id, [report]))
+        report = {"execution_id": execution_id, "kind": "message", "text": text[:ERROR_TEXT], "level": level}
+        try:
+            self.client.workers.report(self.worker_id, [report])
+        except Exception as exc:  # best effort: a handler does not fail for a lost message
+            log.warning("message of %s not sent: %s", execution_id, exc)
 
     def deregister(self) -> None:
         self._call(lambda: self.client.workers.deregister(self.worker_id))
@@ -106,11 +126,20 @@ def _declared(w: WorkflowInfo) -> JSON:
     return doc
 
 
+def _plain(value: Any) -> Any:
+    """JSON as the database worker stores it: what JSON cannot hold (dates, decimals) as text."""
+    return json.loads(json.dumps(value, default=str))
+
+
 def _report(execution_id: str, o: Outcome) -> JSON:
+    error = None
+    if o.error is not None:
+        e = o.error
+        error = {"type": e.type[:200], "message": e.message[:ERROR_TEXT], "traceback": e.traceback}
     return {
-        "execution_id": execution_id, "kind": str(o.ending), "result": o.result, "retryable": o.retryable,
-        "state": o.state, "finished_operations": o.finished_operations,
-        "total_operations": o.total_operations, "error": o.error.to_dict() if o.error else None,
+        "execution_id": execution_id, "kind": str(o.ending), "result": _plain(o.result),
+        "retryable": o.retryable, "state": _plain(o.state), "finished_operations": o.finished_operations,
+        "total_operations": o.total_operations, "error": error,
     }  # fmt: skip
 
 

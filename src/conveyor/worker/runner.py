@@ -83,16 +83,19 @@ class Pace:
         self._window = window
         self._done: collections.deque[tuple[float, int]] = collections.deque()
         self._total = 0
+        self._lock = threading.Lock()  # the completer adds, the claim loop reads
 
     def add(self, n: int) -> None:
         now = time.monotonic()
-        self._done.append((now, n))
-        self._total += n
-        self._trim(now)
+        with self._lock:
+            self._done.append((now, n))
+            self._total += n
+            self._trim(now)
 
     def per_second(self) -> float:
-        self._trim(time.monotonic())
-        return self._total / self._window
+        with self._lock:
+            self._trim(time.monotonic())
+            return self._total / self._window
 
     def _trim(self, now: float) -> None:
         while self._done and self._done[0][0] < now - self._window:
@@ -226,6 +229,10 @@ class Worker:
         self._stop.set()
         self.source.wake()
         deadline = time.monotonic() + grace
+        # A claim in flight (an HTTP worker's long poll) may still bring work: it is run, not dropped.
+        for t in self._threads:
+            if t.name == "conveyor-claim":
+                t.join(timeout=max(grace, 0.0) + 10)
         while self.held() and time.monotonic() < deadline:
             time.sleep(0.02)
         self._halt.set()
@@ -255,7 +262,8 @@ class Worker:
         """(how many to claim now, how many to hold at most): free slots, plus what this
         worker will finish within the prefetch horizon at its recent pace."""
         s = self.settings
-        ahead = min(s.prefetch, math.ceil(self._pace.per_second() * s.prefetch_horizon))
+        # Rounded down: a worker that finishes less than one execution per horizon claims none ahead.
+        ahead = min(s.prefetch, math.floor(self._pace.per_second() * s.prefetch_horizon))
         most = s.concurrency + ahead
         return most - len(self._running), most
 
@@ -461,7 +469,10 @@ class Worker:
                     # A thread cannot be stopped: record the timeout now; whatever the handler
                     # returns later is discarded because the execution is no longer held.
                     self._complete(run, Outcome.failed(_timeout_error(run)))
-            if not isolated and (run.lost or run.request == "kill"):
+            if run.started is None and run.request in ("cancel", "pause"):
+                # Claimed ahead and not started: honoured now rather than when a slot frees.
+                self._complete(run, Outcome(Ending.PAUSED if run.request == "pause" else Ending.CANCELLED))
+            elif not isolated and (run.lost or run.request == "kill"):
                 # Inline code cannot be killed: it is released now and its later reports are dropped.
                 self._complete(run, Outcome(Ending.CANCELLED))
 

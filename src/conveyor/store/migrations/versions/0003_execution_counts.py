@@ -95,11 +95,14 @@ def upgrade() -> None:
         sa.Column("workflow", sa.String(length=200), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
     )
+    postgres = op.get_context().dialect.name == "postgresql"
+    if postgres:  # no write may fall between the triggers and the count (SQLite: the migration's lock)
+        op.execute("LOCK TABLE executions IN SHARE ROW EXCLUSIVE MODE")
+    for statement in _POSTGRES if postgres else _SQLITE:
+        op.execute(statement)
     op.execute(
         f"INSERT INTO execution_counts ({_KEY}, n) SELECT {_KEY}, COUNT(*) FROM executions GROUP BY {_KEY}"
     )
-    for statement in _POSTGRES if op.get_context().dialect.name == "postgresql" else _SQLITE:
-        op.execute(statement)
 
 
 def downgrade() -> None:

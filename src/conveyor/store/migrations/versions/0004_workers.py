@@ -21,7 +21,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "workers",
-        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("id", sa.String(length=200), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("host", sa.String(length=200), nullable=False),
         sa.Column("queues", sa.Text(), nullable=False),
