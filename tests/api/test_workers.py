@@ -187,3 +187,32 @@ def test_a_resumed_execution_comes_back_with_the_state_it_paused_with(
     operator.post(f"/executions/{ex}/resume")
     (again,) = worker.post(f"/workers/{me}/claim", json={"limit": 1}).json()["items"]
     assert (again["id"], again["state"]) == (ex, {"next": 3})
+
+
+def test_a_worker_token_acts_only_for_the_workers_it_registered(
+    make_client: MakeClient, service: ExecutionService, worker: TestClient, operator: TestClient
+) -> None:
+    ex = operator.post("/executions", json=COUNT).json()["id"]
+    mine = _register(worker)
+    other_token = create_token(service, "other-box", Role.WORKER)[1]
+    other = make_client("required", token=other_token)
+    for method, path, body in [
+        ("POST", f"/workers/{mine}/claim", {"limit": 1}),
+        ("POST", f"/workers/{mine}/heartbeat", {"executions": [ex]}),
+        ("POST", f"/workers/{mine}/reports", {"reports": [{"execution_id": ex, "kind": "cancelled"}]}),
+        ("DELETE", f"/workers/{mine}", None),
+    ]:
+        r = other.request(method, path, json=body)
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden"), path
+    assert operator.get(f"/executions/{ex}").json()["status"] == "pending"  # nothing was claimed for it
+    assert len(worker.post(f"/workers/{mine}/claim", json={"limit": 1}).json()["items"]) == 1
+
+
+def test_a_worker_token_cannot_redefine_a_workflow_the_server_knows(
+    worker: TestClient, operator: TestClient, store: SQLiteStore
+) -> None:
+    _register(worker, name="first", workflows=[{"name": "remote.copy", "queue": "files"}])
+    _register(worker, name="second", workflows=[{"name": "remote.copy", "queue": "elsewhere"},
+                                                  {"name": "remote.new"}])  # fmt: skip
+    known = {w.name: w.queue for w in store.workflow_list()}
+    assert (known["remote.copy"], known["remote.new"]) == ("files", "default")

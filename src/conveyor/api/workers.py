@@ -18,7 +18,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from conveyor.api.auth import Viewer, WorkerCaller
+from conveyor.api.auth import Principal, Viewer, WorkerCaller
 from conveyor.api.deps import json_answer
 from conveyor.api.idempotency import Idempotent
 from conveyor.api.schemas import COMMON_ERRORS
@@ -34,7 +34,7 @@ from conveyor.api.schemas_workers import (
     WorkerList,
 )
 from conveyor.api.serialize import execution_doc, iso
-from conveyor.core.model import ErrorInfo, WorkflowInfo
+from conveyor.core.model import ErrorInfo, Role, WorkflowInfo
 from conveyor.core.outcomes import Ending, Outcome
 from conveyor.core.workers import WAITING_FOR_WORK, WorkerService, WorkerView
 
@@ -55,11 +55,11 @@ Workers = Annotated[WorkerService, Depends(get_workers)]
 
 
 @router.post("/workers", status_code=201, response_model=Registered, summary="Register a worker")
-def register(body: RegisterBody, workers: Workers, _: WorkerCaller) -> Response:
+def register(body: RegisterBody, workers: Workers, caller: WorkerCaller) -> Response:
     declared = [WorkflowInfo(**w.model_dump()) for w in body.workflows]
     me = workers.register(
         body.name, body.host, body.queues, declared, concurrency=body.concurrency, version=body.version,
-        labels=body.labels,
+        labels=body.labels, token_id=_token(caller),
     )  # fmt: skip
     lease = workers.lease_seconds
     return json_answer({"id": me.id, "lease_seconds": lease, "heartbeat_seconds": min(lease / 3, 1.0)}, 201)
@@ -83,10 +83,13 @@ def list_queues(workers: Workers, _: Viewer) -> Response:
 
 
 @router.post("/workers/{worker_id}/claim", summary="Claim executions, waiting up to `wait` s for some")
-async def claim(worker_id: str, body: ClaimBody, workers: Workers, _: WorkerCaller) -> Response:
+async def claim(worker_id: str, body: ClaimBody, workers: Workers, caller: WorkerCaller) -> Response:
     deadline = time.monotonic() + body.wait
+    token = _token(caller)
     while True:
-        got = await anyio.to_thread.run_sync(workers.claim, worker_id, body.limit, limiter=CLAIM_THREADS)
+        got = await anyio.to_thread.run_sync(
+            workers.claim, worker_id, body.limit, token, limiter=CLAIM_THREADS
+        )
         if got or time.monotonic() >= deadline:
             # With the checkpoint state a resumed or retried execution starts from.
             return json_answer({"items": [{**execution_doc(e), "state": e.state} for e in got]})
@@ -94,8 +97,8 @@ async def claim(worker_id: str, body: ClaimBody, workers: Workers, _: WorkerCall
 
 
 @router.post("/workers/{worker_id}/heartbeat", response_model=HeartbeatOut, summary="Renew leases")
-def heartbeat(worker_id: str, body: HeartbeatBody, workers: Workers, _: WorkerCaller) -> Response:
-    held = workers.heartbeat(worker_id, body.executions)
+def heartbeat(worker_id: str, body: HeartbeatBody, workers: Workers, caller: WorkerCaller) -> Response:
+    held = workers.heartbeat(worker_id, body.executions, _token(caller))
     return json_answer({"executions": {i: str(s) for i, s in held.items()}})
 
 
@@ -103,10 +106,10 @@ def heartbeat(worker_id: str, body: HeartbeatBody, workers: Workers, _: WorkerCa
     "/workers/{worker_id}/reports", response_model=ReportsOut, summary="Report progress and outcomes"
 )
 def report(
-    worker_id: str, body: ReportsBody, workers: Workers, _: WorkerCaller, idem: Idempotent
+    worker_id: str, body: ReportsBody, workers: Workers, caller: WorkerCaller, idem: Idempotent
 ) -> Response:
     def produce() -> dict[str, Any]:
-        workers.running(worker_id)
+        workers.running(worker_id, _token(caller))
         answers: dict[int, tuple[bool, str | None]] = {}
         endings = [(n, r) for n, r in enumerate(body.reports) if r.kind not in ("progress", "message")]
         for n, r in enumerate(body.reports):
@@ -129,9 +132,14 @@ def report(
 
 
 @router.delete("/workers/{worker_id}", status_code=204, summary="Deregister (the worker is leaving)")
-def deregister(worker_id: str, workers: Workers, _: WorkerCaller) -> Response:
-    workers.deregister(worker_id)
+def deregister(worker_id: str, workers: Workers, caller: WorkerCaller) -> Response:
+    workers.deregister(worker_id, _token(caller))
     return json_answer(None, 204)
+
+
+def _token(caller: Principal) -> str | None:
+    """The worker token a worker is bound to; None for an admin, who may act for any worker."""
+    return caller.token_id if caller.role is Role.WORKER else None
 
 
 def _outcome(r: Report) -> Outcome:

@@ -234,6 +234,8 @@ class WorkerInfo:
     version: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     stopped_at: datetime | None = None
+    #: The worker token it registered with: only that token may act for it (None: an admin's).
+    token_id: str | None = None
 
     def alive(self, now: datetime, *, within: float) -> bool:
         """Running, and heard from within the last `within` seconds."""

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conveyor.core.clock import Clock, SystemClock
-from conveyor.core.errors import Conflict, NotFound
+from conveyor.core.errors import Conflict, Forbidden, NotFound
 from conveyor.core.ids import new_id
 from conveyor.core.model import Event, Execution, ExecutionCounts, Status, WorkerInfo, WorkflowInfo
 from conveyor.core.outcomes import Outcome
@@ -66,40 +66,46 @@ class WorkerService:
         version: str = "",
         labels: dict[str, str] | None = None,
         transport: str = "http",
+        token_id: str | None = None,
     ) -> WorkerInfo:
+        """`token_id`: the worker token registering (None: an admin). A worker token declares only
+        workflows the server does not know yet: it cannot redefine another's queue or schema."""
         now = self.clock.now()
         me = WorkerInfo(
             id=f"{name}-{new_id()}", name=name, host=host, queues=tuple(queues),
             workflows=tuple(sorted(w.name for w in workflows)), concurrency=concurrency, transport=transport,
-            started_at=now, last_seen_at=now, version=version, labels=dict(labels or {}),
+            started_at=now, last_seen_at=now, version=version, labels=dict(labels or {}), token_id=token_id,
         )  # fmt: skip
+        if token_id is not None and workflows:
+            known = {w.name for w in self.store.workflow_list()}
+            workflows = [w for w in workflows if w.name not in known]
         if workflows:
             self.store.workflow_upsert(workflows)
         self.store.worker_register(me)
         return me
 
-    def running(self, worker_id: str) -> WorkerInfo:
-        """The worker, if it is registered and has not left."""
-        me = self.store.worker_get(worker_id)
-        if me is None:
-            raise NotFound("worker", worker_id)
+    def running(self, worker_id: str, token_id: str | None) -> WorkerInfo:
+        """The worker, if it is registered, has not left, and `token_id` may act for it."""
+        me = self._mine(worker_id, token_id)
         if me.stopped_at is not None:
             raise Conflict(f"worker {worker_id} has deregistered; register again", {"worker_id": worker_id})
         return me
 
-    def claim(self, worker_id: str, limit: int) -> builtins.list[Execution]:
-        me = self.running(worker_id)
+    def claim(self, worker_id: str, limit: int, token_id: str | None) -> builtins.list[Execution]:
+        me = self.running(worker_id, token_id)
         if not self.store.execution_has_pending(me.queues):
             return []
         now = self.clock.now()
         lease = now + timedelta(seconds=self.lease_seconds)
         return self.store.execution_claim(worker_id, me.queues, limit, now=now, lease_until=lease)
 
-    def heartbeat(self, worker_id: str, execution_ids: Sequence[str]) -> dict[str, Status]:
+    def heartbeat(
+        self, worker_id: str, execution_ids: Sequence[str], token_id: str | None
+    ) -> dict[str, Status]:
         """Renew the leases of what the worker still holds; what is missing is no longer its own."""
+        self.running(worker_id, token_id)
         now = self.clock.now()
-        if not self.store.worker_seen(worker_id, now=now):
-            self.running(worker_id)  # raises: unknown, or deregistered
+        self.store.worker_seen(worker_id, now=now)
         if not execution_ids:
             return {}
         lease = now + timedelta(seconds=self.lease_seconds)
@@ -125,11 +131,17 @@ class WorkerService:
         self.store.event_add([Event(execution_id, kind, self.clock.now(), text, level)])
         return True
 
-    def deregister(self, worker_id: str) -> None:
-        found = self.store.worker_get(worker_id)
-        if found is None:
-            raise NotFound("worker", worker_id)
+    def deregister(self, worker_id: str, token_id: str | None) -> None:
+        self._mine(worker_id, token_id)
         self.store.worker_stopped(worker_id, now=self.clock.now())
+
+    def _mine(self, worker_id: str, token_id: str | None) -> WorkerInfo:
+        me = self.store.worker_get(worker_id)
+        if me is None:
+            raise NotFound("worker", worker_id)
+        if token_id is not None and me.token_id != token_id:
+            raise Forbidden(f"worker {worker_id} registered with another token", {"worker_id": worker_id})
+        return me
 
     def queues(self) -> builtins.list[QueueView]:
         """Every queue that has executions or a live worker, by name."""

@@ -198,6 +198,7 @@ workers = Table(  # every worker process that registered, until deleted (see cor
     Column("started_at", Float, nullable=False),
     Column("last_seen_at", Float, nullable=False),
     Column("stopped_at", Float),
+    Column("token_id", String(36)),
 )
 
 #: Signed changes to the number of executions per (status, queue, workflow), written by triggers

@@ -20,6 +20,7 @@ class Workers:
         values = (
             w.id, w.name, w.host, rows.dumps(list(w.queues)), rows.dumps(list(w.workflows)), w.concurrency,
             w.transport, w.version, rows.dumps(w.labels), rows.ts(w.started_at), rows.ts(w.last_seen_at),
+            w.token_id,
         )  # fmt: skip
         with self.db.tx() as conn:
             self.db.run(conn, "upsert_worker", values)
@@ -58,5 +59,5 @@ def _worker(r: Sequence[Any]) -> WorkerInfo:
     return WorkerInfo(
         id=r[0], name=r[1], host=r[2], queues=tuple(rows.loads(r[3])), workflows=tuple(rows.loads(r[4])),
         concurrency=r[5], transport=r[6], version=r[7], labels=rows.loads(r[8]) or {}, started_at=started,
-        last_seen_at=seen, stopped_at=rows.dt(r[11]),
+        last_seen_at=seen, stopped_at=rows.dt(r[11]), token_id=r[12],
     )  # fmt: skip

@@ -3,13 +3,13 @@
 -- name: upsert_worker
 INSERT INTO workers (
     id, name, host, queues, workflows, concurrency, transport, version, labels, started_at,
-    last_seen_at, stopped_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+    last_seen_at, stopped_at, token_id
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
 ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, host = excluded.host, queues = excluded.queues,
     workflows = excluded.workflows, concurrency = excluded.concurrency,
     transport = excluded.transport, version = excluded.version, labels = excluded.labels,
-    last_seen_at = excluded.last_seen_at, stopped_at = NULL
+    last_seen_at = excluded.last_seen_at, stopped_at = NULL, token_id = excluded.token_id
 
 -- name: worker_seen
 UPDATE workers SET last_seen_at = ? WHERE id = ? AND stopped_at IS NULL
@@ -19,12 +19,12 @@ UPDATE workers SET stopped_at = ?, last_seen_at = ? WHERE id = ?
 
 -- name: worker_by_id
 SELECT id, name, host, queues, workflows, concurrency, transport, version, labels, started_at,
-    last_seen_at, stopped_at
+    last_seen_at, stopped_at, token_id
 FROM workers WHERE id = ?
 
 -- name: list_workers
 SELECT id, name, host, queues, workflows, concurrency, transport, version, labels, started_at,
-    last_seen_at, stopped_at
+    last_seen_at, stopped_at, token_id
 FROM workers ORDER BY started_at DESC, id
 
 -- name: delete_workers_stopped_before

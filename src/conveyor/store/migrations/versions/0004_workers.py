@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.Float(), nullable=False),
         sa.Column("last_seen_at", sa.Float(), nullable=False),
         sa.Column("stopped_at", sa.Float(), nullable=True),
+        sa.Column("token_id", sa.String(length=36), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
 
