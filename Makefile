@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint format bench clean browser
+.PHONY: install run test lint format bench clean browser node
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/conveyor serve --app examples.demo
 
-test: install lint browser
+test: install lint browser node
 	$(BIN)/pytest -q
 
 # The dashboard's browser tests drive Debian's headless Chromium. Installed when this runs as
@@ -27,6 +27,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "note: chromium is not installed; the dashboard's browser tests will skip"; }
+
+# The worker protocol's JavaScript example (examples/workers/node) runs in an acceptance test under
+# Debian's Node.js, installed the same way; elsewhere that test skips and says why.
+node:
+	@command -v node >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null) \
+	  || echo "note: node is not installed; the Node worker's acceptance test will skip"; }
 
 lint: install
 	$(BIN)/ruff check src tests examples bench
