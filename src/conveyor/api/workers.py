@@ -10,7 +10,6 @@ answered as the first one was without recording its messages twice.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated, Any
 
@@ -42,8 +41,9 @@ router = APIRouter(tags=["workers"], responses=COMMON_ERRORS)
 
 #: Threads a waiting claim may hold at once, apart from the pool every other request uses.
 CLAIM_THREADS = anyio.CapacityLimiter(64)
-#: How often a waiting claim looks again (a cheap read) while nothing is ready.
-CLAIM_POLL_SECONDS = 0.02
+#: Longest a waiting claim sleeps between looks: it wakes at once when work is written through this
+#: server (or, on PostgreSQL, through any process); this bounds the wait for work written elsewhere.
+CLAIM_POLL_SECONDS = 0.25
 
 
 def get_workers(request: Request) -> WorkerService:
@@ -93,7 +93,8 @@ async def claim(worker_id: str, body: ClaimBody, workers: Workers, caller: Worke
         if got or time.monotonic() >= deadline:
             # With the checkpoint state a resumed or retried execution starts from.
             return json_answer({"items": [{**execution_doc(e), "state": e.state} for e in got]})
-        await asyncio.sleep(CLAIM_POLL_SECONDS)
+        pause = min(CLAIM_POLL_SECONDS, max(0.0, deadline - time.monotonic()))
+        await anyio.to_thread.run_sync(workers.wait_for_work, pause, limiter=CLAIM_THREADS)
 
 
 @router.post("/workers/{worker_id}/heartbeat", response_model=HeartbeatOut, summary="Renew leases")

@@ -99,6 +99,10 @@ class WorkerService:
         lease = now + timedelta(seconds=self.lease_seconds)
         return self.store.execution_claim(worker_id, me.queues, limit, now=now, lease_until=lease)
 
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until work may have appeared (see Store.wait_for_work) or `timeout` passes."""
+        return self.store.wait_for_work(timeout)
+
     def heartbeat(
         self, worker_id: str, execution_ids: Sequence[str], token_id: str | None
     ) -> dict[str, Status]:

@@ -92,16 +92,27 @@ class Dialect(Protocol):
 
 
 class WorkSignal:
-    """Wakes this process's idle workers; what sets it (commits, NOTIFYs) is the dialect's business."""
+    """Wakes this process's idle workers; what sets it (commits, NOTIFYs) is the dialect's business.
+
+    Every waiter sees every signal: the in-process worker and the server's waiting HTTP claims
+    wait on the same one. Each thread remembers the last signal it saw, so one given while it was
+    busy is not missed by its next wait.
+    """
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._changed = threading.Condition()
+        self._count = 0
+        self._seen = threading.local()
 
     def set(self) -> None:
-        self._event.set()
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
 
     def wait(self, timeout: float) -> bool:
-        """True if set within `timeout`; clears it for the next wait either way."""
-        signalled = self._event.wait(timeout)
-        self._event.clear()
-        return signalled
+        """True if signalled since this thread's last wait, or within `timeout`."""
+        with self._changed:
+            seen = getattr(self._seen, "count", self._count)
+            signalled = self._changed.wait_for(lambda: self._count != seen, timeout)
+            self._seen.count = self._count
+            return signalled
