@@ -216,3 +216,30 @@ def test_a_worker_token_cannot_redefine_a_workflow_the_server_knows(
                                                   {"name": "remote.new"}])  # fmt: skip
     known = {w.name: w.queue for w in store.workflow_list()}
     assert (known["remote.copy"], known["remote.new"]) == ("files", "default")
+
+
+def test_a_workflow_declared_by_hand_is_startable_checked_and_shows_who_serves_it(
+    make_client: MakeClient, tokens: dict[str, str], worker: TestClient, operator: TestClient
+) -> None:
+    admin = make_client("required", token=tokens["admin"])
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    body = {"parameters_schema": schema, "queue": "gpu", "description": "elsewhere"}
+    assert operator.put("/workflows/far.away", json=body).status_code == 403  # admins declare
+    declared = admin.put("/workflows/far.away", json=body)
+    assert declared.status_code == 200, declared.text
+    assert (declared.json()["queue"], declared.json()["served"], declared.json()["workers"]) == (
+        "gpu",
+        False,
+        [],
+    )
+    assert (
+        operator.post("/executions", json={"workflow": "far.away", "parameters": {"n": 1}}).status_code == 201
+    )
+    refused = operator.post("/executions", json={"workflow": "far.away", "parameters": {}})
+    assert refused.json()["error"]["code"] == "invalid_parameters"
+
+    me = _register(worker, queues=["gpu"], workflows=[{"name": "far.away"}])
+    listed = {w["name"]: w for w in operator.get("/workflows").json()["items"]}
+    assert (listed["far.away"]["served"], listed["far.away"]["workers"]) == (True, [me])
+    assert listed["far.away"]["parameters_schema"] == schema  # the worker token did not redefine it
+    assert listed["demo.count"]["served"] is False

@@ -247,3 +247,14 @@ def test_queues_shows_what_waits_and_who_serves_it(cli: Cli, live: Live) -> None
     assert doc["oldest_waiting_at"] is not None
     result = cli("queues")
     assert result.exit_code == 0 and "default" in result.stdout
+
+
+def test_workflow_declare_reads_a_schema_file(cli: Cli, tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}')
+    result = cli("workflow", "declare", "remote.copy", "--schema", str(schema), "--queue", "files")
+    assert result.exit_code == 0, result.output
+    assert "declared workflow remote.copy on queue files; no live worker serves it yet" in result.stderr
+    assert cli("start", "remote.copy", "-p", "path=/x").exit_code == 0
+    refused = cli("start", "remote.copy")
+    assert refused.exit_code != 0 and "path" in refused.output

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from conveyor.api.app import create_app
 from conveyor.core import states
+from conveyor.core.catalog import ChainedCatalog, StoredCatalog
 from conveyor.core.executions import ExecutionService
 from conveyor.core.model import ErrorInfo, Execution, ExecutionFilter, Status
 from conveyor.store.sqlite import SQLiteStore
@@ -180,7 +181,8 @@ def wait_until(condition: Callable[[], bool], deadline: float = 10.0, what: str 
 @contextmanager
 def live_server(tmp_path: Path, *, auth_mode: str = "open") -> Iterator[Live]:
     store = SQLiteStore(sqlite_copy(tmp_path / "t.db"))
-    service = ExecutionService(store, make_app())
+    # As `conveyor serve` builds it: imported workflows first, then those workers declared.
+    service = ExecutionService(store, ChainedCatalog(make_app(), StoredCatalog(store.workflow_list)))
     log = RequestLog(create_app(service, auth_mode=auth_mode, stream_poll_interval=0.05))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

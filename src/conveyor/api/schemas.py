@@ -197,6 +197,8 @@ class WorkflowOut(BaseModel):
     queue: str
     isolation: str
     retention: float | None
+    workers: list[str] = Field(default_factory=list, description="Live workers that serve it")
+    served: bool = Field(False, description="Whether any live worker serves it")
 
 
 class WorkflowList(BaseModel):

@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 Name = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.:@-]+$")
 
 
-class WorkflowDeclared(BaseModel):
-    """A workflow a worker serves, as the server needs to know it to start and check executions."""
+class WorkflowDeclaration(BaseModel):
+    """A workflow as the server needs to know it to start and check executions (its code elsewhere)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
     parameters_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     description: str = Field("", max_length=2000)
     queue: str = Field("default", min_length=1, max_length=100)
@@ -24,6 +23,12 @@ class WorkflowDeclared(BaseModel):
     retry_backoff: float = Field(1.0, ge=0)
     retention: float | None = Field(None, ge=0)
     allow_custom_parameters: bool = False
+
+
+class WorkflowDeclared(WorkflowDeclaration):
+    """A workflow a worker serves, named."""
+
+    name: str = Field(min_length=1, max_length=200)
 
 
 class RegisterBody(BaseModel):

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli import admin, batch, executions, groups, schedules, targets
+from conveyor.cli import admin, batch, executions, groups, schedules, targets, workflows
 from conveyor.cli.state import State
 from conveyor.client.http import DEFAULT_URL
 
@@ -41,6 +41,7 @@ def main_callback(
 
 
 executions.register(app)
+workflows.register(app)
 batch.register(app)
 schedules.register(app)
 targets.register(app)

@@ -191,12 +191,14 @@ def execution_detail(ex: Execution) -> Table:
 
 def workflows_table(workflows: Iterable[Workflow]) -> Table:
     table = list_table(
-        ("name", "queue", "isolation", "system", "timeout", "attempts", "description"), wrap=("description",)
+        ("name", "queue", "workers", "isolation", "system", "timeout", "attempts", "description"),
+        wrap=("description",),
     )
     for wf in workflows:
         table.add_row(
             wf.name,
             wf.queue,
+            str(len(wf.workers)) if wf.served else "none alive",
             wf.isolation,
             "yes" if wf.system else "",
             "-" if wf.timeout is None else f"{wf.timeout:g}s",

@@ -227,6 +227,10 @@ def workflow(name: str) -> Call:
     return Call("GET", f"/workflows/{_seg(name)}")
 
 
+def workflow_declare(name: str, declaration: JSON) -> Call:
+    return Call("PUT", f"/workflows/{_seg(name)}", json=declaration)
+
+
 def token_create(name: str, role: str) -> Call:
     return Call("POST", "/tokens", json={"name": name, "role": role})
 

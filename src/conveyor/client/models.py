@@ -230,6 +230,9 @@ class Workflow(_FromJSON):
     queue: str
     isolation: str
     retention: float | None
+    #: The live workers serving it, and whether there is any.
+    workers: list[str]
+    served: bool
     raw: JSON
 
     _READ = {
@@ -243,6 +246,8 @@ class Workflow(_FromJSON):
         "queue": field("queue", str, "default"),
         "isolation": field("isolation", str, "inline"),
         "retention": maybe("retention", float),
+        "workers": field("workers", list, []),
+        "served": field("served", bool, False),
     }
 
 

@@ -181,6 +181,12 @@ class ExecutionService:
     def workflows(self) -> builtins.list[WorkflowInfo]:
         return self.catalog.all()
 
+    def declare_workflow(self, info: WorkflowInfo) -> WorkflowInfo:
+        """Make a workflow known without its code (its workers run elsewhere, or in another language).
+        A workflow imported by this process keeps its own definition: the code is the truth."""
+        self.store.workflow_upsert([info])
+        return self.workflow(info.name)
+
     def workflow(self, name: str) -> WorkflowInfo:
         info = self.catalog.get(name)
         if info is None:

@@ -147,6 +147,15 @@ class WorkerService:
             raise Forbidden(f"worker {worker_id} registered with another token", {"worker_id": worker_id})
         return me
 
+    def serving(self) -> dict[str, builtins.list[str]]:
+        """The live workers that serve each workflow, by workflow name."""
+        out: dict[str, builtins.list[str]] = {}
+        for view in self.list():
+            if view.alive:
+                for name in view.worker.workflows:
+                    out.setdefault(name, []).append(view.worker.id)
+        return out
+
     def queues(self) -> builtins.list[QueueView]:
         """Every queue that has executions or a live worker, by name."""
         counts = ExecutionCounts.of(self.store.execution_counts()).by_queue

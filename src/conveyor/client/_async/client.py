@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -39,6 +40,23 @@ class AsyncWorkflows:
 
     async def get(self, name: str) -> Workflow:
         return Workflow.from_json(await self._http.send(calls.workflow(name)))
+
+    async def declare(
+        self,
+        name: str,
+        *,
+        parameters_schema: JSON | None = None,
+        queue: str = "default",
+        description: str = "",
+        **flags: Any,
+    ) -> Workflow:
+        """Make a workflow startable without its code (workers elsewhere serve it); needs an admin.
+
+        `flags`: system, timeout, max_attempts, retry_backoff, retention, allow_custom_parameters.
+        """
+        body = {"parameters_schema": parameters_schema or {"type": "object"}, "queue": queue,
+                "description": description, **flags}  # fmt: skip
+        return Workflow.from_json(await self._http.send(calls.workflow_declare(name, body)))
 
 
 class AsyncTokens:
