@@ -23,7 +23,7 @@ def test_workflows(client: TestClient) -> None:
     assert one.json() == items[1]
     assert set(one.json()) == {
         "name", "description", "parameters_schema", "system", "timeout", "max_attempts", "retry_backoff",
-        "queue", "isolation", "retention",
+        "queue", "isolation", "retention", "workers", "served",
     }  # fmt: skip
     assert one.json()["parameters_schema"]["required"] == ["n"]
     assert one.json()["description"] == "Counts to n."

@@ -8,12 +8,13 @@ Threads, each with one job:
 - the heartbeat loop extends leases and brings back cancel/pause requests;
 - the completer writes outcomes in batches, so a busy worker pays one
   transaction for many executions.
+Where the work comes from, and where outcomes go, is its WorkSource: the
+database (source.DatabaseSource) or a server over HTTP (remote.RemoteSource).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import math
 import os
@@ -39,6 +40,7 @@ from conveyor.worker.context import (
     ExecutionFacts,
     PauseRequested,
 )
+from conveyor.worker.pace import Pace
 from conveyor.worker.registry import App, WorkflowDef
 from conveyor.worker.source import DatabaseSource, WorkSource
 
@@ -74,32 +76,6 @@ class WorkerSettings:
     @property
     def heartbeat_interval(self) -> float:
         return min(self.lease_seconds / 3, 1.0)
-
-
-class Pace:
-    """Executions this worker finished per second over the last `window` seconds."""
-
-    def __init__(self, window: float = 1.0) -> None:
-        self._window = window
-        self._done: collections.deque[tuple[float, int]] = collections.deque()
-        self._total = 0
-        self._lock = threading.Lock()  # the completer adds, the claim loop reads
-
-    def add(self, n: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._done.append((now, n))
-            self._total += n
-            self._trim(now)
-
-    def per_second(self) -> float:
-        with self._lock:
-            self._trim(time.monotonic())
-            return self._total / self._window
-
-    def _trim(self, now: float) -> None:
-        while self._done and self._done[0][0] < now - self._window:
-            self._total -= self._done.popleft()[1]
 
 
 @dataclass(eq=False)
