@@ -127,6 +127,7 @@ EVENTS: dict[str, Callable[[], states.Event]] = {
     "resume_force": lambda: states.Resume(NOW, force=True),
     "requeue": lambda: states.Requeue(NOW),
     "lease_expired": lambda: states.LeaseExpired(NOW),
+    "release": lambda: states.Release(NOW),
 }
 
 WAITING_OR_PENDING = {S.CREATED, S.SCHEDULED, S.QUEUED, S.PAUSED, S.PENDING}
@@ -164,6 +165,8 @@ EXPECT: dict[str, dict[Status, Status | str]] = {
     "requeue": dict.fromkeys(TERMINAL, S.QUEUED),
     # the worker died: another attempt, paused (it was pausing) or cancelled (it was cancelling)
     "lease_expired": {S.RUNNING: S.QUEUED, S.PAUSING: S.PAUSED, **dict.fromkeys(CANCELLINGS, S.CANCELLED)},
+    # claimed ahead, never started, handed back by a stopping worker
+    "release": {S.RUNNING: S.QUEUED, S.PAUSING: S.PAUSED, **dict.fromkeys(CANCELLINGS, S.CANCELLED)},
 }
 # fmt: on
 
@@ -337,6 +340,12 @@ def test_fail_when_attempts_are_used_up_is_final() -> None:
     assert out.status is S.FAILED
     assert out.error == BOOM
     assert out.ended_at == NOW
+
+
+def test_a_released_execution_goes_back_as_if_never_claimed() -> None:
+    out = states.transition(make(S.RUNNING, attempt=2, max_attempts=2), states.Release(NOW))
+    assert out.status is S.QUEUED
+    assert (out.attempt, out.worker_id, out.lease_expires_at, out.started_at) == (1, None, None, None)
 
 
 def test_lease_expiry_with_attempts_left_goes_back_to_the_queue() -> None:

@@ -78,7 +78,7 @@ class Report(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     execution_id: str = Field(min_length=1, max_length=100)
-    kind: Literal["progress", "message", "succeeded", "failed", "cancelled", "paused"]
+    kind: Literal["progress", "message", "succeeded", "failed", "cancelled", "paused", "released"]
     finished_operations: int | None = Field(None, ge=0)
     total_operations: int | None = Field(None, ge=0)
     state: dict[str, Any] | None = None

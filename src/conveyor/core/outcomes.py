@@ -26,6 +26,8 @@ class Ending(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     PAUSED = "paused"
+    #: Claimed but never started (the worker is leaving): back to the queue, no attempt used.
+    RELEASED = "released"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class Outcome:
                     return states.transition(ex, states.ConfirmCancelled(now))
                 case Ending.PAUSED:
                     return states.transition(ex, states.ConfirmPaused(now, self.state))
+                case Ending.RELEASED:
+                    return states.transition(ex, states.Release(now))
             raise AssertionError(self.ending)  # pragma: no cover - the enum is closed
 
         return apply

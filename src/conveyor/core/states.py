@@ -127,6 +127,14 @@ class LeaseExpired:
 
 
 @dataclass(frozen=True, slots=True)
+class Release:
+    """A worker hands back an execution it claimed but never started (it is shutting down):
+    back to the queue as if never claimed, its attempt not used."""
+
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """A status reported from outside (a non-Python worker): any edge of the graph."""
 
@@ -139,7 +147,7 @@ class Report:
 
 Event = (
     Defer | Enqueue | Admit | Claim | Succeed | Fail | RequestCancel | ConfirmCancelled
-    | RequestPause | ConfirmPaused | Resume | Requeue | LeaseExpired | Report
+    | RequestPause | ConfirmPaused | Resume | Requeue | LeaseExpired | Release | Report
 )  # fmt: skip
 
 
@@ -262,6 +270,14 @@ def transition(ex: Execution, event: Event) -> Execution:
                 return _back_to_queue(ex, event)
             lost = ErrorInfo("WorkerLost", f"the worker running attempt {ex.attempt} stopped heartbeating")
             return _move(ex, S.FAILED, event, error=lost, **_ended(ex, now))
+        case Release(now=now):
+            if ex.status in CANCELLING_STATES:  # asked to stop meanwhile: it never ran, so it is done
+                return _move(ex, S.CANCELLED, event, **_ended(ex, now))
+            if ex.status is S.PAUSING:
+                return _move(ex, S.PAUSED, event, worker_id=None, lease_expires_at=None)
+            if ex.status is not S.RUNNING:
+                return _refuse(ex, event)
+            return _back_to_queue(ex, event).evolve(attempt=max(ex.attempt - 1, 0), started_at=None)
         case Report(now=now, status=to, error=error, result=result):
             return _report(ex, event, now, to, error, result)
     raise TypeError(f"unknown event {event!r}")  # pragma: no cover - the union is closed

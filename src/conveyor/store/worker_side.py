@@ -60,7 +60,8 @@ class WorkerSide:
         if held:
             rest, written, queued = self._finish_held(results, held, now)
             done.update((n.id, n) for n in written)
-            if queued and written:  # a slot freed: queued work may start (the sweep would, later)
+            # A slot freed, or work went back to the queue: queued work may start (the sweep would, later).
+            if written and (queued or any(n.status is Status.QUEUED for n in written)):
                 with self.db.tx() as conn:
                     self.db.admit(conn, now)
         if rest:

@@ -209,6 +209,7 @@ class Worker:
         for t in self._threads:
             if t.name == "conveyor-claim":
                 t.join(timeout=max(grace, 0.0) + 10)
+        self._release_unstarted()
         while self.held() and time.monotonic() < deadline:
             time.sleep(0.02)
         self._halt.set()
@@ -220,6 +221,16 @@ class Worker:
             self.source.deregister()
         except Exception as exc:  # the server or database may be gone: the record then reads "lost"
             log.warning("could not deregister worker %s: %s", self.worker_id, exc)
+
+    def _release_unstarted(self) -> None:
+        """Hand back what was claimed ahead and never started: another worker runs it now, rather
+        than after this worker's leases run out."""
+        with self._lock:
+            waiting = [r for r in self._running.values() if r.started is None and not r.finished.is_set()]
+            for run in waiting:
+                run.finished.set()
+        for run in waiting:
+            self._outcomes.put((run, Outcome(Ending.RELEASED)))
 
     def held(self) -> list[str]:
         with self._lock:
@@ -291,7 +302,10 @@ class Worker:
         if run.lost or run.request is not None:  # asked to stop before it began: stop without running
             self._complete(run, Outcome(Ending.PAUSED if run.request == "pause" else Ending.CANCELLED))
             return
-        run.started = time.monotonic()
+        with self._lock:  # not while a stopping worker hands back what has not started
+            if run.finished.is_set():
+                return
+            run.started = time.monotonic()
         try:
             if wf.info.isolation == "process":
                 from conveyor.worker.process import run_in_child
